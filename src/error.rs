@@ -1,0 +1,134 @@
+//! The library's one error type.
+//!
+//! Every message names what is wrong and where (file, tag, prefix, rule), so
+//! an admin reading a cron mail can act on it without re-running anything.
+//! [`Error::exit_code`] maps each error to the exit codes of the command-line
+//! contract: 2 for bad input, usage, network and I/O, 3 for a guard-rail refusal.
+
+use std::path::PathBuf;
+
+/// Exit codes shared by every command.
+pub mod exit {
+    /// Success (for `diff`: no change).
+    pub const SUCCESS: i32 = 0;
+    /// `diff` found changes.
+    pub const CHANGED: i32 = 1;
+    /// Bad input, usage, network or I/O error.
+    pub const ERROR: i32 = 2;
+    /// Refused by a guard rail.
+    pub const REFUSED: i32 = 3;
+}
+
+/// Result alias for the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in tagwall.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Reading or writing a file failed.
+    #[error("{action} {path}")]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The Service Tags file is not valid JSON of the expected shape.
+    #[error("{file}: {message}")]
+    Json { file: String, message: String },
+
+    /// The Service Tags file parsed but breaks a rule of the format.
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+
+    /// A prefix in the file is not a canonical CIDR.
+    #[error("{file}: tag {tag:?}: prefix {prefix:?}: {reason}")]
+    BadPrefix {
+        file: String,
+        tag: String,
+        prefix: String,
+        reason: String,
+    },
+
+    /// A prefix in a plain CIDR list is not valid.
+    #[error("{file}:{line}: {value:?}: {reason}")]
+    BadListEntry {
+        file: String,
+        line: usize,
+        value: String,
+        reason: String,
+    },
+
+    /// The policy file is not valid.
+    #[error("{file}: {message}")]
+    Policy { file: String, message: String },
+
+    /// A policy names a tag the file does not have.
+    #[error("{file}: rule {rule:?}: no tag matches {pattern:?}{suggestion}")]
+    UnknownTag {
+        file: String,
+        rule: String,
+        pattern: String,
+        suggestion: String,
+    },
+
+    /// A selected tag carries reserved or overly broad address space.
+    #[error(
+        "{file}: tag {tag:?}: prefix {prefix} is {category} address space; \
+         refused unless the policy allows it (options.allow_reserved = [\"{category}\"])"
+    )]
+    Reserved {
+        file: String,
+        tag: String,
+        prefix: String,
+        category: &'static str,
+    },
+
+    /// A rule would be rendered with no address at all.
+    #[error("rule {rule:?}: its tags hold no {family} prefix; an empty set is never written")]
+    EmptyRule { rule: String, family: String },
+
+    /// A target cannot express the policy within its limits.
+    #[error("target {target}: {message}")]
+    Limit { target: String, message: String },
+
+    /// A name cannot be mapped safely into a target's naming rules.
+    #[error("target {target}: {message}")]
+    Name { target: String, message: String },
+
+    /// A template failed to compile or render.
+    #[error("template {name}: {message}")]
+    Template { name: String, message: String },
+
+    /// An unknown target name was asked for.
+    #[error("unknown target {name:?}; known targets: {known}")]
+    UnknownTarget { name: String, known: String },
+
+    /// The command line asked for something inconsistent.
+    #[error("{0}")]
+    Usage(String),
+
+    /// The output folder is not one tagwall may replace.
+    #[error("{path}: {message}")]
+    Output { path: PathBuf, message: String },
+}
+
+impl Error {
+    /// The process exit code this error maps to.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Reserved { .. } | Error::EmptyRule { .. } | Error::Limit { .. } => exit::REFUSED,
+            _ => exit::ERROR,
+        }
+    }
+
+    /// Wrap an I/O error with the action and the path it concerned.
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}

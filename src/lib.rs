@@ -1,0 +1,23 @@
+//! tagwall compiles Azure Service Tags into firewall configuration.
+//!
+//! Data flows one way, one module per stage:
+//!
+//! ```text
+//! source (file | bundled) -> model (parsed, validated) -> select (policy -> rules)
+//!   -> aggregate (address sets) -> render (targets) -> write (atomic, with a manifest)
+//! ```
+//!
+//! [`pipeline`] strings the stages together; [`cli`] is the command line.
+
+pub mod aggregate;
+pub mod cli;
+pub mod error;
+pub mod model;
+pub mod pipeline;
+pub mod policy;
+pub mod render;
+pub mod select;
+pub mod source;
+pub mod write;
+
+pub use error::{Error, Result};

@@ -1,0 +1,470 @@
+//! The parsed, validated Service Tags file.
+//!
+//! [`ServiceTags::parse`] reads Microsoft's JSON and checks everything before
+//! anything downstream sees it: the cloud, the change numbers, unique tag
+//! names, and that every prefix is a canonical CIDR. Nothing is repaired: a
+//! value that is not exactly right is an error naming the file, the tag and
+//! the value.
+
+use crate::error::{Error, Result};
+use ipnet::IpNet;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashSet};
+use std::fmt;
+
+/// The Azure clouds Microsoft publishes a Service Tags file for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cloud {
+    /// Azure public cloud (`Public`).
+    Public,
+    /// Azure US Government (`AzureGovernment`).
+    AzureGovernment,
+    /// Azure operated by 21Vianet (`China`).
+    China,
+}
+
+impl Cloud {
+    /// All clouds, in the order they are documented.
+    pub const ALL: [Cloud; 3] = [Cloud::Public, Cloud::AzureGovernment, Cloud::China];
+
+    /// The name used in the file's `cloud` field and its file name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cloud::Public => "Public",
+            Cloud::AzureGovernment => "AzureGovernment",
+            Cloud::China => "China",
+        }
+    }
+
+    /// Parse the `cloud` field exactly as Microsoft writes it.
+    pub fn from_field(s: &str) -> Option<Cloud> {
+        Cloud::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for Cloud {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One service tag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tag {
+    /// Tag name, e.g. `AzureFrontDoor.FirstParty`.
+    pub name: String,
+    /// The tag's own change number.
+    pub change_number: u64,
+    /// Region (`""` for global tags), as published.
+    pub region: String,
+    /// System service (may be `""`).
+    pub system_service: String,
+    /// Network features as a set (`NSG`, `FW`, ...); empty when `null`.
+    pub network_features: BTreeSet<String>,
+    /// Prefixes as published (validated canonical, order kept).
+    pub prefixes: Vec<IpNet>,
+}
+
+impl Tag {
+    /// True when the tag can be used natively in an NSG rule.
+    pub fn supports_nsg(&self) -> bool {
+        self.network_features.contains("NSG")
+    }
+
+    /// Number of IPv4 and IPv6 prefixes as published.
+    pub fn family_counts(&self) -> (usize, usize) {
+        let v4 = self
+            .prefixes
+            .iter()
+            .filter(|p| matches!(p, IpNet::V4(_)))
+            .count();
+        (v4, self.prefixes.len() - v4)
+    }
+}
+
+/// A whole, validated Service Tags file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ServiceTags {
+    /// Where it came from (file name), for messages and provenance.
+    pub source: String,
+    /// The file's cloud.
+    pub cloud: Cloud,
+    /// The top-level change number.
+    pub change_number: u64,
+    /// Tags in file order; names are unique.
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawFile<'a> {
+    change_number: u64,
+    #[serde(borrow)]
+    cloud: Cow<'a, str>,
+    #[serde(borrow)]
+    values: Vec<RawTag<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawTag<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    properties: RawProperties<'a>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawProperties<'a> {
+    change_number: u64,
+    #[serde(default, borrow)]
+    region: Cow<'a, str>,
+    #[serde(default, borrow)]
+    system_service: Cow<'a, str>,
+    #[serde(borrow)]
+    address_prefixes: Vec<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    network_features: Option<Vec<Cow<'a, str>>>,
+}
+
+/// Only the outline, to locate a structural error inside one tag.
+#[derive(Deserialize)]
+struct RawOutline<'a> {
+    #[serde(borrow)]
+    values: Vec<&'a RawValue>,
+}
+
+impl ServiceTags {
+    /// Parse and validate a Service Tags file's bytes; `source` names it in messages.
+    pub fn parse(bytes: &[u8], source: &str) -> Result<Self> {
+        let json_err = |message: String| Error::Json {
+            file: source.to_string(),
+            message,
+        };
+        let text =
+            std::str::from_utf8(bytes).map_err(|e| json_err(format!("not UTF-8 text ({e})")))?;
+        let trimmed = text.trim_start_matches('\u{feff}').trim_start();
+        if trimmed.is_empty() {
+            return Err(json_err("the file is empty".into()));
+        }
+        if trimmed.starts_with('<') {
+            return Err(json_err(
+                "this is an HTML or XML page, not a Service Tags JSON file".into(),
+            ));
+        }
+        if !trimmed.starts_with('{') {
+            return Err(json_err(
+                "not a Service Tags file: the top level is not a JSON object".into(),
+            ));
+        }
+        let raw: RawFile = match serde_json::from_str(trimmed) {
+            Ok(raw) => raw,
+            Err(e) => return Err(json_err(describe_json_error(trimmed, &e))),
+        };
+        validate(raw, source)
+    }
+}
+
+/// Turn a serde error into a message that names the tag where possible.
+fn describe_json_error(text: &str, err: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let base = format!("{err}");
+    if matches!(err.classify(), Category::Eof) {
+        return format!("truncated JSON: {base}");
+    }
+    if !matches!(err.classify(), Category::Data) {
+        return format!("invalid JSON: {base}");
+    }
+    // The JSON is well formed but of the wrong shape: find the tag at fault.
+    let Ok(outline) = serde_json::from_str::<RawOutline>(text) else {
+        return format!("not a Service Tags file: {base}");
+    };
+    for (index, value) in outline.values.iter().enumerate() {
+        if let Err(e) = serde_json::from_str::<RawTag>(value.get()) {
+            let name = serde_json::from_str::<serde_json::Value>(value.get())
+                .ok()
+                .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string));
+            let what = match name {
+                Some(name) => format!("tag {name:?} (values[{index}])"),
+                None => format!("values[{index}]"),
+            };
+            return format!("{what}: {e}");
+        }
+    }
+    format!("not a Service Tags file: {base}")
+}
+
+fn validate(raw: RawFile<'_>, source: &str) -> Result<ServiceTags> {
+    let invalid = |message: String| Error::Invalid {
+        file: source.to_string(),
+        message,
+    };
+    let cloud = Cloud::from_field(&raw.cloud).ok_or_else(|| {
+        invalid(format!(
+            "unknown cloud {:?} (expected Public, AzureGovernment or China)",
+            raw.cloud
+        ))
+    })?;
+    if raw.values.is_empty() {
+        return Err(invalid("\"values\" is empty: the file holds no tag".into()));
+    }
+    let mut seen = HashSet::with_capacity(raw.values.len());
+    let mut tags = Vec::with_capacity(raw.values.len());
+    for (index, t) in raw.values.into_iter().enumerate() {
+        check_tag_name(&t.name)
+            .map_err(|why| invalid(format!("values[{index}]: tag name {:?} {why}", t.name)))?;
+        if !seen.insert(t.name.clone()) {
+            return Err(invalid(format!("tag {:?} appears more than once", t.name)));
+        }
+        let p = t.properties;
+        let mut prefixes = Vec::with_capacity(p.address_prefixes.len());
+        for s in &p.address_prefixes {
+            let net = parse_canonical(s).map_err(|reason| Error::BadPrefix {
+                file: source.to_string(),
+                tag: t.name.to_string(),
+                prefix: s.to_string(),
+                reason,
+            })?;
+            prefixes.push(net);
+        }
+        tags.push(Tag {
+            name: t.name.into_owned(),
+            change_number: p.change_number,
+            region: p.region.into_owned(),
+            system_service: p.system_service.into_owned(),
+            network_features: p
+                .network_features
+                .unwrap_or_default()
+                .into_iter()
+                .map(Cow::into_owned)
+                .collect(),
+            prefixes,
+        });
+    }
+    Ok(ServiceTags {
+        source: source.to_string(),
+        cloud,
+        change_number: raw.change_number,
+        tags,
+    })
+}
+
+/// Longest tag name accepted. Real names are under 64 characters.
+pub const MAX_TAG_NAME: usize = 256;
+
+/// A tag name must be printable text of sane length. Other characters
+/// (quotes, `;`, `$`) are legal here and every renderer escapes or maps them.
+fn check_tag_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("is empty".into());
+    }
+    if name.chars().count() > MAX_TAG_NAME {
+        return Err(format!("is longer than {MAX_TAG_NAME} characters"));
+    }
+    if let Some(c) = name.chars().find(|&c| is_unsafe_char(c)) {
+        return Err(format!(
+            "holds the control or formatting character U+{:04X}",
+            c as u32
+        ));
+    }
+    Ok(())
+}
+
+/// Control characters, and Unicode format characters such as direction marks
+/// that make text display differently from what it is.
+pub fn is_unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{00AD}' | '\u{061C}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
+}
+
+/// Parse a prefix that must be written exactly canonically.
+///
+/// ```
+/// use tagwall::model::parse_canonical;
+/// assert!(parse_canonical("13.107.3.0/24").is_ok());
+/// assert!(parse_canonical("13.107.3.1/24").unwrap_err().contains("host bits"));
+/// assert!(parse_canonical("013.107.3.0/24").is_err());
+/// assert!(parse_canonical("2620:1EC:4::/48").unwrap_err().contains("canonical"));
+/// ```
+pub fn parse_canonical(s: &str) -> Result<IpNet, String> {
+    let net = parse_prefix(s)?;
+    let canonical = net.to_string();
+    if canonical != s {
+        return Err(format!("is not written in canonical form ({canonical})"));
+    }
+    Ok(net)
+}
+
+/// Parse a CIDR prefix with no host bits set; the text need not be canonical
+/// (`2001:DB8::/32` is accepted), but nothing is repaired.
+pub fn parse_prefix(s: &str) -> Result<IpNet, String> {
+    let Some((addr, len)) = s.split_once('/') else {
+        return Err("not a CIDR prefix (no /length)".into());
+    };
+    let is_v6 = addr.contains(':');
+    let max = if is_v6 { 128 } else { 32 };
+    if len.is_empty()
+        || !len.bytes().all(|b| b.is_ascii_digit())
+        || (len.len() > 1 && len.starts_with('0'))
+    {
+        return Err(format!("prefix length {len:?} is not a number"));
+    }
+    match len.parse::<u32>() {
+        Ok(n) if n <= max => {}
+        _ => return Err(format!("prefix length /{len} is out of range (0-{max})")),
+    }
+    if !is_v6
+        && addr
+            .split('.')
+            .any(|octet| octet.len() > 1 && octet.starts_with('0'))
+    {
+        return Err("has an octet with a leading zero (octal or decimal is ambiguous)".into());
+    }
+    let net: IpNet = s
+        .parse()
+        .map_err(|_| format!("not a valid IPv{} prefix", if is_v6 { 6 } else { 4 }))?;
+    if net.trunc() != net {
+        return Err(format!(
+            "has host bits set (the network is {})",
+            net.trunc()
+        ));
+    }
+    Ok(net)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"{
+  "changeNumber": 370,
+  "cloud": "Public",
+  "values": [
+    {
+      "name": "AzureFrontDoor.FirstParty",
+      "id": "AzureFrontDoor.FirstParty",
+      "properties": {
+        "changeNumber": 9,
+        "region": "",
+        "regionId": 0,
+        "platform": "Azure",
+        "systemService": "",
+        "addressPrefixes": ["13.107.3.0/24", "2620:1ec:4::/48"],
+        "networkFeatures": null
+      }
+    }
+  ]
+}"#;
+
+    #[test]
+    fn parses_lf_and_crlf_alike() {
+        let lf = ServiceTags::parse(GOOD.as_bytes(), "t.json").unwrap();
+        let crlf = ServiceTags::parse(GOOD.replace('\n', "\r\n").as_bytes(), "t.json").unwrap();
+        assert_eq!(lf, crlf);
+        assert_eq!(lf.cloud, Cloud::Public);
+        assert_eq!(lf.change_number, 370);
+        let tag = &lf.tags[0];
+        assert_eq!(tag.family_counts(), (1, 1));
+        assert!(tag.network_features.is_empty());
+        assert!(!tag.supports_nsg());
+    }
+
+    fn err(text: &str) -> String {
+        ServiceTags::parse(text.as_bytes(), "t.json")
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn names_what_is_wrong_and_where() {
+        let cases = [
+            (
+                GOOD.replace("\"Public\"", "\"Mars\""),
+                "unknown cloud \"Mars\"",
+            ),
+            (
+                GOOD.replace("13.107.3.0/24", "13.107.3.1/24"),
+                "tag \"AzureFrontDoor.FirstParty\": prefix \"13.107.3.1/24\": has host bits",
+            ),
+            (
+                GOOD.replace("13.107.3.0/24", "13.107.3.0/33"),
+                "out of range",
+            ),
+            (
+                GOOD.replace("13.107.3.0/24", "13.107.03.0/24"),
+                "leading zero",
+            ),
+            (GOOD.replace("13.107.3.0/24", "banana"), "not a CIDR"),
+            (
+                GOOD.replace("\"changeNumber\": 9", "\"changeNumber\": \"9\""),
+                "tag \"AzureFrontDoor.FirstParty\" (values[0])",
+            ),
+            (
+                GOOD.replace("\"changeNumber\": 370", "\"changeNumber\": \"370\""),
+                "invalid type: string",
+            ),
+            (GOOD[..GOOD.len() / 2].to_string(), "truncated JSON"),
+            ("".to_string(), "empty"),
+            ("<html><body>Oops</body></html>".to_string(), "HTML"),
+            ("[1, 2]".to_string(), "not a Service Tags file"),
+            (
+                GOOD.replace(
+                    "AzureFrontDoor.FirstParty\",\n      \"id",
+                    "A\u{202e}B\",\n      \"id",
+                ),
+                "U+202E",
+            ),
+        ];
+        for (text, want) in cases {
+            let got = err(&text);
+            assert!(got.contains(want), "wanted {want:?} in {got:?}");
+            assert!(got.starts_with("t.json"), "{got}");
+        }
+    }
+
+    #[test]
+    fn refuses_duplicate_and_empty() {
+        let empty = r#"{"changeNumber": 1, "cloud": "China", "values": []}"#;
+        assert!(err(empty).contains("\"values\" is empty"));
+        let v: serde_json::Value = serde_json::from_str(GOOD).unwrap();
+        let mut doubled = v.clone();
+        let tag = v["values"][0].clone();
+        doubled["values"].as_array_mut().unwrap().push(tag);
+        assert!(err(&doubled.to_string()).contains("appears more than once"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        assert!(err(&deep).contains("top level is not a JSON object"));
+        let inner = format!(
+            r#"{{"changeNumber": 1, "cloud": "Public", "values": {}{}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let got = err(&inner);
+        assert!(got.contains("values[0]: invalid type: sequence"), "{got}");
+    }
+
+    #[test]
+    fn canonical_forms() {
+        for ok in ["0.0.0.0/0", "::/0", "255.255.255.255/32", "2603:1000::/25"] {
+            assert!(parse_canonical(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "1.2.3.0/024",
+            "1.2.3.0/",
+            "1.2.3.0/-1",
+            "1.2.3.0",
+            "2603:1000:0::/25",
+            "::ffff:1.2.3.0/120x",
+            "1.2.3.0/24 ",
+        ] {
+            assert!(parse_canonical(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,198 @@
+//! The build pipeline: source -> model -> select -> render -> write.
+//!
+//! Each stage lives in its own module; this one only strings them together
+//! from a plain [`BuildOptions`], so the command line, the scheduled job and
+//! the benchmarks all run the very same code.
+
+use crate::error::{Error, Result};
+use crate::model::ServiceTags;
+use crate::policy::{NsgMode, Policy};
+use crate::render::{Engine, Job, Provenance, find_targets};
+use crate::select::{Selection, all_tags_policy, select};
+use crate::source::{self, Loaded, sha256_hex};
+use crate::write;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Everything `tagwall build` needs, free of command-line concerns.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// Service Tags file; the newest bundled release when `None`.
+    pub input: Option<PathBuf>,
+    /// Policy file; the built-in default when `None`.
+    pub policy: Option<PathBuf>,
+    /// Every tag of the file as its own rule, instead of the policy's rules.
+    pub all_tags: bool,
+    /// Targets to render; all when empty.
+    pub targets: Vec<String>,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Folder of templates that replace the built-in ones.
+    pub templates: Option<PathBuf>,
+    /// Override the policy's `nsg_mode`.
+    pub nsg_mode: Option<NsgMode>,
+}
+
+/// What a build did.
+#[derive(Clone, Debug)]
+pub struct BuildReport {
+    /// Where the outputs went.
+    pub out: PathBuf,
+    /// Provenance of the input.
+    pub input: Provenance,
+    /// Targets rendered.
+    pub targets: Vec<&'static str>,
+    /// Number of files written (without the manifest).
+    pub files: usize,
+    /// Number of rules rendered.
+    pub rules: usize,
+    /// Warnings to show the user.
+    pub warnings: Vec<String>,
+}
+
+/// A loaded policy with its provenance.
+#[derive(Clone, Debug)]
+pub struct LoadedPolicy {
+    /// The validated policy.
+    pub policy: Policy,
+    /// File name, or `built-in`.
+    pub name: String,
+    /// Hex SHA-256 of the policy text.
+    pub sha256: String,
+}
+
+/// Read the input file, or the newest bundled release.
+pub fn load_input(path: Option<&Path>) -> Result<Loaded> {
+    match path {
+        Some(p) => source::read_file(p),
+        None => source::bundled(0),
+    }
+}
+
+/// Read a policy file, or the built-in default.
+pub fn load_policy(path: Option<&Path>) -> Result<LoadedPolicy> {
+    match path {
+        Some(p) => {
+            let text =
+                std::fs::read_to_string(p).map_err(|e| Error::io("cannot read policy", p, e))?;
+            let name = p.display().to_string();
+            Ok(LoadedPolicy {
+                policy: Policy::parse(&text, &name)?,
+                sha256: sha256_hex(text.as_bytes()),
+                name,
+            })
+        }
+        None => Ok(LoadedPolicy {
+            policy: Policy::builtin(),
+            name: "built-in".to_string(),
+            sha256: sha256_hex(crate::policy::DEFAULT_POLICY_TOML.as_bytes()),
+        }),
+    }
+}
+
+/// Provenance of a loaded, parsed file.
+pub fn provenance(loaded: &Loaded, file: &ServiceTags) -> Provenance {
+    let name = loaded.name.strip_prefix("bundled:").unwrap_or(&loaded.name);
+    let base = Path::new(name)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| name.to_string());
+    Provenance {
+        file: base,
+        cloud: file.cloud.to_string(),
+        change_number: file.change_number,
+        sha256: loaded.sha256(),
+    }
+}
+
+/// Resolve the policy (or every tag) against a parsed file.
+pub fn resolve<'a>(
+    file: &'a ServiceTags,
+    policy: &LoadedPolicy,
+    all_tags: bool,
+    nsg_mode: Option<NsgMode>,
+) -> Result<Selection<'a>> {
+    let mut p = if all_tags {
+        all_tags_policy(file, &policy.policy)
+    } else {
+        policy.policy.clone()
+    };
+    if let Some(mode) = nsg_mode {
+        p.options.nsg_mode = mode;
+    }
+    select(file, &p, &policy.name)
+}
+
+#[derive(Serialize)]
+struct Manifest<'a> {
+    tool: &'static str,
+    version: &'static str,
+    input: ManifestInput<'a>,
+    policy: ManifestPolicy<'a>,
+    all_tags: bool,
+    targets: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ManifestInput<'a> {
+    file: &'a str,
+    path: &'a str,
+    cloud: &'a str,
+    change_number: u64,
+    sha256: &'a str,
+}
+
+#[derive(Serialize)]
+struct ManifestPolicy<'a> {
+    file: &'a str,
+    sha256: &'a str,
+}
+
+/// Run the whole build: every stage, then one atomic write.
+pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
+    let loaded = load_input(opts.input.as_deref())?;
+    let file = loaded.parse()?;
+    let policy = load_policy(opts.policy.as_deref())?;
+    let selection = resolve(&file, &policy, opts.all_tags, opts.nsg_mode)?;
+    let targets = find_targets(&opts.targets)?;
+    let engine = Engine::new(opts.templates.as_deref())?;
+    let job = Job {
+        selection: &selection,
+        provenance: provenance(&loaded, &file),
+    };
+    let rendered = engine.render(&job, &targets)?;
+    let mut files = BTreeMap::new();
+    for (target, outputs) in rendered {
+        for (path, bytes) in outputs {
+            files.insert(Path::new(target.name).join(path), bytes);
+        }
+    }
+    let names: Vec<&'static str> = targets.iter().map(|t| t.name).collect();
+    let manifest = Manifest {
+        tool: "tagwall",
+        version: env!("CARGO_PKG_VERSION"),
+        input: ManifestInput {
+            file: &job.provenance.file,
+            path: &loaded.name,
+            cloud: &job.provenance.cloud,
+            change_number: job.provenance.change_number,
+            sha256: &job.provenance.sha256,
+        },
+        policy: ManifestPolicy {
+            file: &policy.name,
+            sha256: &policy.sha256,
+        },
+        all_tags: opts.all_tags,
+        targets: names.clone(),
+    };
+    write::commit(&opts.out, &files, &manifest)?;
+    Ok(BuildReport {
+        out: opts.out.clone(),
+        input: job.provenance.clone(),
+        targets: names,
+        files: files.len(),
+        rules: selection.rules.len(),
+        warnings: selection.warnings.clone(),
+    })
+}

@@ -1,0 +1,391 @@
+//! Handlebars helpers: quoting for each output syntax, and `lines`, which
+//! writes a whole prefix list in one call (a per-element `{{#each}}` over
+//! thousands of prefixes is the slow path templates must avoid).
+
+use handlebars::{
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason,
+};
+use ipnet::IpNet;
+use serde_json::Value;
+
+/// Register every helper on `hb`.
+pub fn register(hb: &mut Handlebars<'_>) {
+    hb.register_helper("lines", Box::new(lines));
+    hb.register_helper("json", Box::new(quote_helper(Quote::Json)));
+    hb.register_helper("sh", Box::new(quote_helper(Quote::Sh)));
+    hb.register_helper("hcl", Box::new(quote_helper(Quote::Hcl)));
+    hb.register_helper("bicep", Box::new(quote_helper(Quote::Bicep)));
+    hb.register_helper("comment", Box::new(quote_helper(Quote::Comment)));
+    hb.register_helper("add", Box::new(add));
+}
+
+/// How a value is written into an output syntax.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quote {
+    /// As is.
+    None,
+    /// A JSON value (strings quoted and escaped).
+    Json,
+    /// A POSIX shell word in single quotes.
+    Sh,
+    /// An HCL (Terraform) string literal; `${` and `%{` cannot interpolate.
+    Hcl,
+    /// A Bicep string literal in single quotes; `${` cannot interpolate.
+    Bicep,
+    /// Text for a line comment: control characters become spaces.
+    Comment,
+    /// A CSV field: quoted when it must be, and never read as a formula.
+    Csv,
+}
+
+impl Quote {
+    fn parse(name: &str) -> Option<Quote> {
+        Some(match name {
+            "none" => Quote::None,
+            "json" => Quote::Json,
+            "sh" => Quote::Sh,
+            "hcl" => Quote::Hcl,
+            "bicep" => Quote::Bicep,
+            "comment" => Quote::Comment,
+            "csv" => Quote::Csv,
+            _ => return None,
+        })
+    }
+
+    /// Write `s` quoted into `out`.
+    pub fn write(self, s: &str, out: &mut String) {
+        match self {
+            Quote::None => out.push_str(s),
+            Quote::Json => {
+                // Serialising a &str cannot fail.
+                out.push_str(&serde_json::to_string(s).unwrap_or_default());
+            }
+            Quote::Sh => {
+                out.push('\'');
+                out.push_str(&s.replace('\'', r"'\''"));
+                out.push('\'');
+            }
+            Quote::Hcl => {
+                out.push('"');
+                let mut prev = '\0';
+                for c in s.chars() {
+                    match c {
+                        '\\' => out.push_str(r"\\"),
+                        '"' => out.push_str("\\\""),
+                        '\n' => out.push_str(r"\n"),
+                        '\r' => out.push_str(r"\r"),
+                        '\t' => out.push_str(r"\t"),
+                        '{' if prev == '$' || prev == '%' => {
+                            out.push(prev);
+                            out.push('{');
+                        }
+                        c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+                        c => out.push(c),
+                    }
+                    prev = c;
+                }
+                out.push('"');
+            }
+            Quote::Bicep => {
+                out.push('\'');
+                let mut prev = '\0';
+                for c in s.chars() {
+                    match c {
+                        '\\' => out.push_str(r"\\"),
+                        '\'' => out.push_str(r"\'"),
+                        '\n' => out.push_str(r"\n"),
+                        '\r' => out.push_str(r"\r"),
+                        '\t' => out.push_str(r"\t"),
+                        '{' if prev == '$' => {
+                            out.pop();
+                            out.push_str(r"\${");
+                        }
+                        c if c.is_control() => out.push_str(&format!("\\u{{{:X}}}", c as u32)),
+                        c => out.push(c),
+                    }
+                    prev = c;
+                }
+                out.push('\'');
+            }
+            Quote::Comment => out.extend(s.chars().map(|c| {
+                if crate::model::is_unsafe_char(c) {
+                    ' '
+                } else {
+                    c
+                }
+            })),
+            Quote::Csv => {
+                // A leading = + - @ would make a spreadsheet run the cell as a formula.
+                let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+                let field = if formula {
+                    format!("'{s}")
+                } else {
+                    s.to_string()
+                };
+                if field.contains([',', '"', '\n', '\r']) || field != field.trim() {
+                    out.push('"');
+                    out.push_str(&field.replace('"', "\"\""));
+                    out.push('"');
+                } else {
+                    out.push_str(&field);
+                }
+            }
+        }
+    }
+
+    /// `s` quoted, as a new string.
+    pub fn apply(self, s: &str) -> String {
+        let mut out = String::with_capacity(s.len() + 2);
+        self.write(s, &mut out);
+        out
+    }
+}
+
+fn quote_helper(
+    q: Quote,
+) -> impl Fn(&Helper, &Handlebars, &Context, &mut RenderContext, &mut dyn Output) -> HelperResult
++ Send
++ Sync {
+    move |h, _, _, _, out| {
+        let v = h
+            .param(0)
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex("quote", 0))?
+            .value();
+        let mut s = String::new();
+        match (q, v) {
+            (Quote::Json, v) => s = serde_json::to_string(v).map_err(|e| other(e.to_string()))?,
+            (_, Value::String(text)) => q.write(text, &mut s),
+            (_, Value::Number(n)) => q.write(&n.to_string(), &mut s),
+            (_, other_value) => {
+                return Err(other(format!("cannot quote {other_value} as a string")));
+            }
+        }
+        out.write(&s)?;
+        Ok(())
+    }
+}
+
+fn other(message: String) -> RenderError {
+    RenderErrorReason::Other(message).into()
+}
+
+fn add(
+    h: &Helper,
+    _: &Handlebars,
+    _: &Context,
+    _: &mut RenderContext,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let mut sum = 0i64;
+    for p in h.params() {
+        sum += p
+            .value()
+            .as_i64()
+            .ok_or_else(|| other(format!("add: {} is not a number", p.value())))?;
+    }
+    out.write(&sum.to_string())?;
+    Ok(())
+}
+
+/// One piece of a `lines` format string.
+#[derive(Debug, PartialEq)]
+enum Piece<'a> {
+    Text(&'a str),
+    /// The item itself, quoted.
+    Item,
+    /// The prefix's first address.
+    Addr,
+    /// The prefix length.
+    Len,
+    /// The netmask (`255.255.255.0`; IPv6 prefixes write their length).
+    Mask,
+    /// The wildcard (inverse) mask.
+    Wildcard,
+    /// The prefix's last address.
+    Last,
+    /// A value passed to the helper under this name, quoted like the items.
+    Named(&'a str),
+}
+
+fn parse_format(fmt: &str) -> Result<Vec<Piece<'_>>, RenderError> {
+    let mut pieces = Vec::new();
+    let mut rest = fmt;
+    while let Some(open) = rest.find('{') {
+        if open > 0 {
+            pieces.push(Piece::Text(&rest[..open]));
+        }
+        let close = rest[open..]
+            .find('}')
+            .ok_or_else(|| other(format!("lines: unclosed {{ in format {fmt:?}")))?;
+        let piece = match &rest[open + 1..open + close] {
+            "" => Piece::Item,
+            "addr" => Piece::Addr,
+            "len" => Piece::Len,
+            "mask" => Piece::Mask,
+            "wildcard" => Piece::Wildcard,
+            "last" => Piece::Last,
+            name => Piece::Named(name),
+        };
+        pieces.push(piece);
+        rest = &rest[open + close + 1..];
+    }
+    if !rest.is_empty() {
+        pieces.push(Piece::Text(rest));
+    }
+    Ok(pieces)
+}
+
+/// `{{lines LIST fmt="  {}" sep="\n" quote="json"}}`: every item of LIST
+/// written through `fmt`, separated by `sep`. Placeholders: `{}` the item
+/// (quoted as `quote` says), for prefixes `{addr}`, `{len}`, `{mask}`,
+/// `{wildcard}`, `{last}`, and `{NAME}` for a value passed as `NAME=...`
+/// (quoted like the items).
+fn lines(
+    h: &Helper,
+    _: &Handlebars,
+    _: &Context,
+    _: &mut RenderContext,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let list = h
+        .param(0)
+        .ok_or(RenderErrorReason::ParamNotFoundForIndex("lines", 0))?
+        .value();
+    let items = list
+        .as_array()
+        .ok_or_else(|| other(format!("lines: expected a list, got {list}")))?;
+    let hash = |name: &str, default: &'static str| -> Result<String, RenderError> {
+        match h.hash_get(name) {
+            None => Ok(default.to_string()),
+            Some(v) => v
+                .value()
+                .as_str()
+                .map(str::to_string)
+                .ok_or_else(|| other(format!("lines: {name} must be a string"))),
+        }
+    };
+    let fmt = hash("fmt", "{}")?;
+    let sep = hash("sep", "\n")?;
+    let quote_name = hash("quote", "none")?;
+    let quote = Quote::parse(&quote_name)
+        .ok_or_else(|| other(format!("lines: unknown quote {quote_name:?}")))?;
+    let pieces = parse_format(&fmt)?;
+    let mut named = std::collections::HashMap::new();
+    for piece in &pieces {
+        if let Piece::Named(name) = piece {
+            let value = match h.hash_get(name).map(|v| v.value()) {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                _ => {
+                    return Err(other(format!(
+                        "lines: placeholder {{{name}}} has no string value {name}=..."
+                    )));
+                }
+            };
+            named.insert(*name, quote.apply(&value));
+        }
+    }
+    let needs_net = pieces
+        .iter()
+        .any(|p| !matches!(p, Piece::Text(_) | Piece::Item | Piece::Named(_)));
+    let mut buf = String::with_capacity(items.len() * (fmt.len() + sep.len() + 24));
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            buf.push_str(&sep);
+        }
+        let text = match item {
+            Value::String(s) => s.as_str(),
+            v => return Err(other(format!("lines: item {v} is not a string"))),
+        };
+        let net: Option<IpNet> = if needs_net {
+            Some(
+                text.parse()
+                    .map_err(|_| other(format!("lines: {text:?} is not a prefix")))?,
+            )
+        } else {
+            None
+        };
+        for piece in &pieces {
+            match (piece, &net) {
+                (Piece::Text(t), _) => buf.push_str(t),
+                (Piece::Item, _) => quote.write(text, &mut buf),
+                (Piece::Named(name), _) => buf.push_str(&named[name]),
+                (Piece::Addr, Some(n)) => buf.push_str(&n.network().to_string()),
+                (Piece::Len, Some(n)) => buf.push_str(&n.prefix_len().to_string()),
+                (Piece::Mask, Some(IpNet::V4(n))) => buf.push_str(&n.netmask().to_string()),
+                (Piece::Wildcard, Some(IpNet::V4(n))) => buf.push_str(&n.hostmask().to_string()),
+                (Piece::Mask | Piece::Wildcard, Some(IpNet::V6(n))) => {
+                    buf.push_str(&n.prefix_len().to_string())
+                }
+                (Piece::Last, Some(n)) => buf.push_str(&n.broadcast().to_string()),
+                _ => unreachable!("needs_net covers every prefix placeholder"),
+            }
+        }
+    }
+    out.write(&buf)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn render(template: &str, data: Value) -> String {
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(true);
+        hb.register_escape_fn(handlebars::no_escape);
+        register(&mut hb);
+        hb.render_template(template, &data).unwrap()
+    }
+
+    #[test]
+    fn lines_formats_prefixes() {
+        let data = json!({"p": ["10.0.0.0/24", "2001:db8::/32"]});
+        assert_eq!(
+            render(
+                r#"{{lines p fmt="{addr} {mask} {wildcard} {last} {len}" sep="|"}}"#,
+                data.clone()
+            ),
+            "10.0.0.0 255.255.255.0 0.0.0.255 10.0.0.255 24|2001:db8:: 32 32 2001:db8:ffff:ffff:ffff:ffff:ffff:ffff 32"
+        );
+        assert_eq!(
+            render(r#"[{{lines p quote="json" sep=", "}}]"#, data.clone()),
+            r#"["10.0.0.0/24", "2001:db8::/32"]"#
+        );
+        assert_eq!(
+            render(
+                r#"{{lines p fmt="{r},{}" r="x,y" quote="csv" sep="\n"}}"#,
+                data
+            ),
+            "\"x,y\",10.0.0.0/24\n\"x,y\",2001:db8::/32"
+        );
+    }
+
+    #[test]
+    fn quoting_cannot_be_broken_out_of() {
+        let evil = "a'b\"c${x}%{y}\n$(rm -rf /)`id`\\";
+        assert_eq!(
+            Quote::Sh.apply(evil),
+            "'a'\\''b\"c${x}%{y}\n$(rm -rf /)`id`\\'"
+        );
+        assert_eq!(
+            Quote::Hcl.apply(evil),
+            r#""a'b\"c$${x}%%{y}\n$(rm -rf /)`id`\\""#
+        );
+        assert_eq!(
+            Quote::Bicep.apply(evil),
+            r#"'a\'b"c\${x}%{y}\n$(rm -rf /)`id`\\'"#
+        );
+        let json: String = serde_json::from_str(&Quote::Json.apply(evil)).unwrap();
+        assert_eq!(json, evil);
+        assert_eq!(Quote::Comment.apply("a\nb\u{202e}c"), "a b c");
+        assert_eq!(
+            Quote::Csv.apply("=cmd|' /C calc'!A0"),
+            "'=cmd|' /C calc'!A0"
+        );
+        assert_eq!(Quote::Csv.apply("a,\"b\""), "\"a,\"\"b\"\"\"");
+        assert_eq!(Quote::Csv.apply("10.0.0.0/8"), "10.0.0.0/8");
+    }
+}

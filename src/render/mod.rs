@@ -1,0 +1,312 @@
+//! Rendering: turn a [`Selection`] into the files of each target.
+//!
+//! Every target is one row of [`targets::TARGETS`]: its name, the files it
+//! writes (each a handlebars template from `templates/`), its naming rules, its
+//! limits, and the function that builds its template context (most targets
+//! share [`generic_context`]). Templates carry the structure; helpers write the
+//! long prefix lists in one call. Nothing here reads the clock or the disk
+//! (except `--templates` overrides), so the same input renders byte-identically.
+
+pub mod helpers;
+pub mod names;
+pub mod nsg;
+pub mod targets;
+
+use crate::error::{Error, Result};
+use crate::select::{SelectedRule, Selection};
+use handlebars::Handlebars;
+use names::Namer;
+use rayon::prelude::*;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use names::NameRules;
+pub use targets::{TARGETS, Target};
+
+/// What a rendered file is made of: one file, one per rule, or one per rule and family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Each {
+    /// One file for the whole policy.
+    Once,
+    /// One file per rule (context gains `rule`).
+    Rule,
+    /// One file per rule and address family (context gains `rule` and `family`).
+    RuleFamily,
+}
+
+/// One file a target writes.
+#[derive(Clone, Copy, Debug)]
+pub struct FileSpec {
+    /// File name inside the target's folder, itself a template (`{{rule.ident}}.txt`).
+    pub path: &'static str,
+    /// Template name, also its path under `templates/` without `.hbs`.
+    pub template: &'static str,
+    /// The built-in template text.
+    pub source: &'static str,
+    /// How many files this spec yields.
+    pub each: Each,
+}
+
+/// A limit of a target's platform, shown by `tagwall targets`.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct Limit {
+    /// What is limited.
+    pub what: &'static str,
+    /// The limit.
+    pub value: usize,
+}
+
+/// Where the rendered input came from (carried into comments and the manifest).
+#[derive(Clone, Debug, Serialize)]
+pub struct Provenance {
+    /// File name as Microsoft published it (no directory).
+    pub file: String,
+    /// Cloud of the file.
+    pub cloud: String,
+    /// The file's top-level change number.
+    pub change_number: u64,
+    /// Hex SHA-256 of the file's JSON bytes.
+    pub sha256: String,
+}
+
+/// Everything a renderer needs.
+pub struct Job<'a> {
+    /// The resolved policy.
+    pub selection: &'a Selection<'a>,
+    /// Provenance of the input.
+    pub provenance: Provenance,
+}
+
+/// The rendered files of one target, by path relative to the target's folder.
+pub type Files = BTreeMap<PathBuf, Vec<u8>>;
+
+/// The compiled templates of every target.
+pub struct Engine {
+    hb: Handlebars<'static>,
+}
+
+impl Engine {
+    /// Compile the built-in templates, each replaced by `DIR/<template>.hbs`
+    /// when `overrides` names a folder that holds one.
+    pub fn new(overrides: Option<&Path>) -> Result<Engine> {
+        let mut hb = Handlebars::new();
+        hb.set_strict_mode(true);
+        hb.set_prevent_indent(true);
+        hb.register_escape_fn(handlebars::no_escape);
+        helpers::register(&mut hb);
+        if let Some(dir) = overrides
+            && !dir.is_dir()
+        {
+            return Err(Error::Usage(format!(
+                "--templates {}: not a folder",
+                dir.display()
+            )));
+        }
+        for spec in TARGETS.iter().flat_map(|t| t.files.iter()) {
+            let custom = overrides.map(|d| d.join(format!("{}.hbs", spec.template)));
+            let text = match custom.filter(|p| p.is_file()) {
+                Some(path) => std::fs::read_to_string(&path)
+                    .map_err(|e| Error::io("cannot read template", path, e))?,
+                None => spec.source.to_string(),
+            };
+            hb.register_template_string(spec.template, text)
+                .map_err(|e| Error::Template {
+                    name: spec.template.to_string(),
+                    message: e.to_string(),
+                })?;
+            let path_name = path_template_name(spec);
+            hb.register_template_string(&path_name, spec.path)
+                .map_err(|e| Error::Template {
+                    name: path_name.clone(),
+                    message: e.to_string(),
+                })?;
+        }
+        Ok(Engine { hb })
+    }
+
+    /// Render the named targets (in parallel), each into its own files.
+    pub fn render(
+        &self,
+        job: &Job<'_>,
+        targets: &[&'static Target],
+    ) -> Result<Vec<(&'static Target, Files)>> {
+        targets
+            .par_iter()
+            .map(|t| Ok((*t, self.render_target(job, t)?)))
+            .collect()
+    }
+
+    fn render_target(&self, job: &Job<'_>, target: &'static Target) -> Result<Files> {
+        let root = (target.context)(job, target)?;
+        let rules = root["rules"].as_array().cloned().unwrap_or_default();
+        let mut files = Files::new();
+        for spec in target.files {
+            let contexts: Vec<Value> = match spec.each {
+                Each::Once => vec![root.clone()],
+                Each::Rule => rules
+                    .iter()
+                    .map(|r| with(&root, &[("rule", r.clone())]))
+                    .collect(),
+                Each::RuleFamily => rules
+                    .iter()
+                    .flat_map(|r| {
+                        let families = r["families"].as_array().cloned().unwrap_or_default();
+                        families
+                            .into_iter()
+                            .map(|f| with(&root, &[("rule", r.clone()), ("family", f)]))
+                            .collect::<Vec<_>>()
+                    })
+                    .collect(),
+            };
+            for ctx in contexts {
+                let ctx = handlebars::Context::from(ctx);
+                let path = self.run(&path_template_name(spec), &ctx)?;
+                let text = self.run(spec.template, &ctx)?;
+                let path = safe_relative(target, &path)?;
+                if files.insert(path.clone(), text.into_bytes()).is_some() {
+                    return Err(Error::Name {
+                        target: target.name.to_string(),
+                        message: format!("two outputs would both be written to {}", path.display()),
+                    });
+                }
+            }
+        }
+        Ok(files)
+    }
+
+    fn run(&self, name: &str, ctx: &handlebars::Context) -> Result<String> {
+        self.hb
+            .render_with_context(name, ctx)
+            .map_err(|e| Error::Template {
+                name: name.to_string(),
+                message: e.to_string(),
+            })
+    }
+}
+
+fn path_template_name(spec: &FileSpec) -> String {
+    format!("{}#path", spec.template)
+}
+
+/// `root` with extra top-level keys (clones only the small top level).
+fn with(root: &Value, extra: &[(&str, Value)]) -> Value {
+    let mut obj = serde_json::Map::new();
+    if let Value::Object(m) = root {
+        for (k, v) in m {
+            if k != "rules" {
+                obj.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    for (k, v) in extra {
+        obj.insert((*k).to_string(), v.clone());
+    }
+    Value::Object(obj)
+}
+
+/// A rendered file name must stay inside the target's folder.
+fn safe_relative(target: &Target, path: &str) -> Result<PathBuf> {
+    let p = Path::new(path);
+    let ok = !path.is_empty()
+        && p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)));
+    if !ok {
+        return Err(Error::Name {
+            target: target.name.to_string(),
+            message: format!("refusing to write outside the target folder: {path:?}"),
+        });
+    }
+    Ok(p.to_path_buf())
+}
+
+/// Look targets up by name (all of them when `names` is empty), in table order.
+pub fn find_targets(names: &[String]) -> Result<Vec<&'static Target>> {
+    if names.is_empty() {
+        return Ok(TARGETS.iter().collect());
+    }
+    for n in names {
+        if !TARGETS.iter().any(|t| t.name == n) {
+            return Err(Error::UnknownTarget {
+                name: n.clone(),
+                known: TARGETS
+                    .iter()
+                    .map(|t| t.name)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+    }
+    Ok(TARGETS
+        .iter()
+        .filter(|t| names.iter().any(|n| n == t.name))
+        .collect())
+}
+
+/// The context every target starts from.
+///
+/// ```text
+/// tool      {name, version}
+/// source    {file, cloud, change_number, sha256}
+/// rules[]   {name, ident, description, priority, action, direction, directions[],
+///            protocol, ports[], local{tag, prefixes[], interface}, tags[]{name,
+///            change_number, region}, tag_names, families[]{name, short, ident,
+///            prefixes[], count}}
+/// ```
+pub fn generic_context(job: &Job<'_>, target: &Target) -> Result<Value> {
+    let mut namer = Namer::new(target.name, target.names);
+    let mut rules = Vec::with_capacity(job.selection.rules.len());
+    for sel in &job.selection.rules {
+        rules.push(rule_context(sel, &mut namer)?);
+    }
+    Ok(json!({
+        "tool": {"name": "tagwall", "version": env!("CARGO_PKG_VERSION")},
+        "source": job.provenance,
+        "rules": rules,
+    }))
+}
+
+fn rule_context(sel: &SelectedRule<'_>, namer: &mut Namer) -> Result<Value> {
+    let rule = &sel.rule;
+    let mut families = Vec::new();
+    let v4: Vec<String> = sel.v4().iter().map(ToString::to_string).collect();
+    let v6: Vec<String> = sel.v6().iter().map(ToString::to_string).collect();
+    for (name, short, list) in [("ipv4", "v4", v4), ("ipv6", "v6", v6)] {
+        if list.is_empty() {
+            continue;
+        }
+        families.push(json!({
+            "name": name,
+            "short": short,
+            "ident": namer.name(&rule.name, Some(short))?,
+            "count": list.len(),
+            "prefixes": list,
+        }));
+    }
+    let tags: Vec<Value> = sel
+        .tags
+        .iter()
+        .map(|t| json!({"name": t.name, "change_number": t.change_number, "region": t.region}))
+        .collect();
+    let tag_names: Vec<&str> = sel.tags.iter().map(|t| t.name.as_str()).collect();
+    Ok(json!({
+        "name": rule.name,
+        "ident": namer.name(&rule.name, None)?,
+        "description": rule.description.clone().unwrap_or_else(|| tag_names.join(", ")),
+        "priority": rule.priority,
+        "action": rule.action.as_str(),
+        "direction": rule.direction.as_str(),
+        "directions": rule.direction.expand().iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+        "protocol": rule.protocol.as_str(),
+        "ports": rule.ports.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "local": {
+            "tag": rule.local.tag,
+            "prefixes": rule.local.prefixes.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "interface": rule.local.interface,
+        },
+        "tags": tags,
+        "tag_names": tag_names.join(", "),
+        "families": families,
+    }))
+}

@@ -1,0 +1,109 @@
+//! The target table: one row per output platform.
+//!
+//! Adding a target is adding a row here and its templates under `templates/`.
+
+use super::names::{NameRules, alnum, letter_or_underscore, word_dot_dash};
+use super::{Each, FileSpec, Job, Limit, generic_context, nsg};
+use crate::error::Result;
+use serde_json::Value;
+
+/// One output platform.
+pub struct Target {
+    /// Name used on the command line and as the output folder.
+    pub name: &'static str,
+    /// One line for `tagwall targets`.
+    pub summary: &'static str,
+    /// The files it writes.
+    pub files: &'static [FileSpec],
+    /// How rule names become object names.
+    pub names: NameRules,
+    /// The platform's limits.
+    pub limits: &'static [Limit],
+    /// Builds the template context.
+    pub context: fn(&Job<'_>, &Target) -> Result<Value>,
+}
+
+macro_rules! template {
+    ($name:literal) => {
+        include_str!(concat!("../../templates/", $name, ".hbs"))
+    };
+}
+
+macro_rules! file {
+    ($path:literal, $name:literal, $each:ident) => {
+        FileSpec {
+            path: $path,
+            template: $name,
+            source: template!($name),
+            each: Each::$each,
+        }
+    };
+}
+
+/// Every target, in the order `tagwall targets` lists them.
+pub static TARGETS: &[Target] = &[
+    Target {
+        name: "plain",
+        summary: "CIDR lists per rule and family (.txt), and all rules as JSON and CSV",
+        files: &[
+            file!(
+                "{{rule.ident}}.{{family.name}}.txt",
+                "plain/list.txt",
+                RuleFamily
+            ),
+            file!("rules.json", "plain/rules.json", Once),
+            file!("rules.csv", "plain/rules.csv", Once),
+        ],
+        names: NameRules {
+            max_len: 100,
+            allowed: word_dot_dash,
+            first: alnum,
+            lead: "T",
+            replacement: '_',
+            sep: "_",
+        },
+        limits: &[],
+        context: generic_context,
+    },
+    Target {
+        name: "azure-nsg",
+        summary: "Azure NSG security rules as an ARM template, Bicep, an az CLI script and Terraform",
+        files: &[
+            file!("nsg-rules.arm.json", "azure-nsg/arm.json", Once),
+            file!("nsg-rules.bicep", "azure-nsg/rules.bicep", Once),
+            file!("nsg-rules.azcli.sh", "azure-nsg/azcli.sh", Once),
+            file!("nsg-rules.tf", "azure-nsg/rules.tf", Once),
+        ],
+        names: NameRules {
+            max_len: 80,
+            allowed: word_dot_dash,
+            first: letter_or_underscore,
+            lead: "R",
+            replacement: '_',
+            sep: "-",
+        },
+        limits: &[
+            Limit {
+                what: "rules per NSG",
+                value: nsg::MAX_RULES,
+            },
+            Limit {
+                what: "source prefixes per NSG",
+                value: nsg::MAX_PREFIXES_PER_SIDE,
+            },
+            Limit {
+                what: "destination prefixes per NSG",
+                value: nsg::MAX_PREFIXES_PER_SIDE,
+            },
+            Limit {
+                what: "highest priority",
+                value: nsg::MAX_PRIORITY as usize,
+            },
+            Limit {
+                what: "rule name length",
+                value: 80,
+            },
+        ],
+        context: nsg::context,
+    },
+];

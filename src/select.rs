@@ -1,0 +1,320 @@
+//! Selection: resolve each policy rule to the tags it names and the exact,
+//! aggregated address set it allows.
+//!
+//! This is also where the address guard rails live: a selected tag holding
+//! reserved or overly broad space is refused (unless the policy allows that
+//! category), and a rule whose tags exist but hold no address is refused,
+//! since an emptied allow set cuts production and an emptied deny set opens it.
+
+use crate::aggregate::AddressSet;
+use crate::error::{Error, Result};
+use crate::model::{ServiceTags, Tag};
+use crate::policy::{Direction, FamilyFilter, Policy, Reserved, Rule};
+use ipnet::IpNet;
+use rayon::prelude::*;
+use std::collections::{BTreeSet, HashMap};
+use wildmatch::WildMatch;
+
+/// A rule resolved against one Service Tags file.
+#[derive(Clone, Debug)]
+pub struct SelectedRule<'a> {
+    /// The policy rule.
+    pub rule: Rule,
+    /// The tags it matched, in file order, each once.
+    pub tags: Vec<&'a Tag>,
+    /// The aggregated union of the tags' prefixes, filtered by family.
+    pub set: AddressSet,
+}
+
+impl SelectedRule<'_> {
+    /// Minimal IPv4 prefixes (empty when the rule is IPv6 only).
+    pub fn v4(&self) -> Vec<ipnet::Ipv4Net> {
+        self.set.v4_prefixes()
+    }
+    /// Minimal IPv6 prefixes (empty when the rule is IPv4 only).
+    pub fn v6(&self) -> Vec<ipnet::Ipv6Net> {
+        self.set.v6_prefixes()
+    }
+}
+
+/// The whole policy resolved against one file.
+#[derive(Clone, Debug)]
+pub struct Selection<'a> {
+    /// The file the rules were resolved against.
+    pub file: &'a ServiceTags,
+    /// The policy that was applied.
+    pub policy: Policy,
+    /// Resolved rules, in policy order.
+    pub rules: Vec<SelectedRule<'a>>,
+    /// Things the user should know (missing tags that the policy allows).
+    pub warnings: Vec<String>,
+}
+
+/// Resolve every rule of `policy` against `file`.
+pub fn select<'a>(
+    file: &'a ServiceTags,
+    policy: &Policy,
+    policy_name: &str,
+) -> Result<Selection<'a>> {
+    let index: HashMap<&str, usize> = file
+        .tags
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (t.name.as_str(), i))
+        .collect();
+    let resolved: Vec<Result<RuleOutcome<'a>>> = policy
+        .rules
+        .par_iter()
+        .map(|rule| select_rule(file, &index, policy, policy_name, rule))
+        .collect();
+    let mut rules = Vec::with_capacity(resolved.len());
+    let mut warnings = Vec::new();
+    for r in resolved {
+        if let Some((rule, mut w)) = r? {
+            rules.push(rule);
+            warnings.append(&mut w);
+        }
+    }
+    if rules.is_empty() {
+        return Err(Error::Policy {
+            file: policy_name.to_string(),
+            message: format!("no rule matches any tag of {}", file.source),
+        });
+    }
+    Ok(Selection {
+        file,
+        policy: policy.clone(),
+        rules,
+        warnings,
+    })
+}
+
+/// A policy with one rule per tag of the file (the whole file as an export).
+pub fn all_tags_policy(file: &ServiceTags, base: &Policy) -> Policy {
+    let template = base.rules.first().cloned();
+    let rules = file
+        .tags
+        .iter()
+        .enumerate()
+        .map(|(i, tag)| {
+            let mut rule = template
+                .clone()
+                .unwrap_or_else(|| Policy::builtin().rules[0].clone());
+            rule.name = tag.name.clone();
+            rule.description = None;
+            rule.tags = vec![tag.name.clone()];
+            rule.regions = Vec::new();
+            rule.direction = Direction::Outbound;
+            rule.priority = u16::try_from(100 + i).unwrap_or(u16::MAX);
+            rule
+        })
+        .collect();
+    Policy {
+        options: base.options.clone(),
+        rules,
+    }
+}
+
+fn is_glob(pattern: &str) -> bool {
+    pattern.contains(['*', '?'])
+}
+
+type RuleOutcome<'a> = Option<(SelectedRule<'a>, Vec<String>)>;
+
+fn select_rule<'a>(
+    file: &'a ServiceTags,
+    index: &HashMap<&str, usize>,
+    policy: &Policy,
+    policy_name: &str,
+    rule: &Rule,
+) -> Result<RuleOutcome<'a>> {
+    let mut warnings = Vec::new();
+    let mut chosen: BTreeSet<usize> = BTreeSet::new();
+    for pattern in &rule.tags {
+        let before = chosen.len();
+        let mut matched_any = false;
+        if is_glob(pattern) {
+            let glob = WildMatch::new(pattern);
+            for (i, tag) in file.tags.iter().enumerate() {
+                if glob.matches(&tag.name) {
+                    matched_any = true;
+                    if region_ok(rule, tag) {
+                        chosen.insert(i);
+                    }
+                }
+            }
+        } else if let Some(&i) = index.get(pattern.as_str()) {
+            matched_any = true;
+            if region_ok(rule, &file.tags[i]) {
+                chosen.insert(i);
+            }
+        }
+        if !matched_any {
+            let err = Error::UnknownTag {
+                file: file.source.clone(),
+                rule: rule.name.clone(),
+                pattern: pattern.clone(),
+                suggestion: suggest(file, pattern),
+            };
+            if policy.options.allow_missing_tags {
+                warnings.push(format!("{err} (allowed by options.allow_missing_tags)"));
+            } else {
+                return Err(err);
+            }
+        } else if chosen.len() == before && !rule.regions.is_empty() {
+            warnings.push(format!(
+                "rule {:?}: {pattern:?} matches no tag in regions {:?}",
+                rule.name, rule.regions
+            ));
+        }
+    }
+    if chosen.is_empty() {
+        if policy.options.allow_missing_tags && rule.regions.is_empty() {
+            warnings.push(format!(
+                "rule {:?} is left out: none of its tags is in {}",
+                rule.name, file.source
+            ));
+            return Ok(None);
+        }
+        return Err(Error::Policy {
+            file: policy_name.to_string(),
+            message: format!(
+                "rule {:?}: no tag of {} matches its tags {:?} and regions {:?}",
+                rule.name, file.source, rule.tags, rule.regions
+            ),
+        });
+    }
+    let tags: Vec<&Tag> = chosen.into_iter().map(|i| &file.tags[i]).collect();
+    let family = rule.family;
+    let wanted = |n: &&IpNet| match n {
+        IpNet::V4(_) => family.v4(),
+        IpNet::V6(_) => family.v6(),
+    };
+    for tag in &tags {
+        for net in tag.prefixes.iter().filter(wanted) {
+            if let Some(category) = reserved_category(net)
+                && !policy.options.allow_reserved.contains(&category)
+            {
+                return Err(Error::Reserved {
+                    file: file.source.clone(),
+                    tag: tag.name.clone(),
+                    prefix: net.to_string(),
+                    category: category.as_str(),
+                });
+            }
+        }
+    }
+    let set = AddressSet::from_prefixes(tags.iter().flat_map(|t| t.prefixes.iter()).filter(wanted));
+    let empty_family = match family {
+        FamilyFilter::Ipv4 if set.v4.is_empty() => Some("IPv4"),
+        FamilyFilter::Ipv6 if set.v6.is_empty() => Some("IPv6"),
+        FamilyFilter::Both if set.is_empty() => Some("IPv4 or IPv6"),
+        _ => None,
+    };
+    if let Some(family) = empty_family {
+        return Err(Error::EmptyRule {
+            rule: rule.name.clone(),
+            family: family.to_string(),
+        });
+    }
+    Ok(Some((
+        SelectedRule {
+            rule: rule.clone(),
+            tags,
+            set,
+        },
+        warnings,
+    )))
+}
+
+fn region_ok(rule: &Rule, tag: &Tag) -> bool {
+    rule.regions.is_empty()
+        || rule
+            .regions
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case(&tag.region))
+}
+
+/// A "did you mean" hint for a pattern that matched nothing ("" when none fits).
+pub fn suggest(file: &ServiceTags, pattern: &str) -> String {
+    let lower = pattern.to_ascii_lowercase();
+    if is_glob(pattern) {
+        let glob = WildMatch::new(&lower);
+        if let Some(tag) = file
+            .tags
+            .iter()
+            .find(|t| glob.matches(&t.name.to_ascii_lowercase()))
+        {
+            return format!(
+                "; tag names are case-sensitive: did you mean a pattern matching {:?}?",
+                tag.name
+            );
+        }
+        return String::new();
+    }
+    let best = file
+        .tags
+        .iter()
+        .map(|t| {
+            (
+                strsim::jaro_winkler(&lower, &t.name.to_ascii_lowercase()),
+                t,
+            )
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.name.cmp(&a.1.name)));
+    match best {
+        Some((score, tag)) if score >= 0.85 => format!("; did you mean {:?}?", tag.name),
+        _ => String::new(),
+    }
+}
+
+/// Address space a Service Tags file should never carry, by category.
+fn reserved_ranges() -> &'static [(Reserved, &'static str)] {
+    &[
+        (Reserved::Unspecified, "0.0.0.0/8"),
+        (Reserved::Private, "10.0.0.0/8"),
+        (Reserved::Private, "100.64.0.0/10"),
+        (Reserved::Loopback, "127.0.0.0/8"),
+        (Reserved::LinkLocal, "169.254.0.0/16"),
+        (Reserved::Private, "172.16.0.0/12"),
+        (Reserved::Private, "192.168.0.0/16"),
+        (Reserved::Multicast, "224.0.0.0/4"),
+        (Reserved::Reserved, "240.0.0.0/4"),
+        (Reserved::Unspecified, "::/128"),
+        (Reserved::Loopback, "::1/128"),
+        (Reserved::Ipv4Mapped, "::ffff:0:0/96"),
+        (Reserved::Private, "fc00::/7"),
+        (Reserved::LinkLocal, "fe80::/10"),
+        (Reserved::Multicast, "ff00::/8"),
+    ]
+}
+
+/// The category of reserved or overly broad space `net` touches, if any.
+///
+/// ```
+/// use tagwall::select::reserved_category;
+/// use tagwall::policy::Reserved;
+/// assert_eq!(reserved_category(&"0.0.0.0/0".parse().unwrap()), Some(Reserved::DefaultRoute));
+/// assert_eq!(reserved_category(&"10.1.0.0/16".parse().unwrap()), Some(Reserved::Private));
+/// assert_eq!(reserved_category(&"8.0.0.0/7".parse().unwrap()), Some(Reserved::Broad));
+/// assert_eq!(reserved_category(&"13.107.3.0/24".parse().unwrap()), None);
+/// ```
+pub fn reserved_category(net: &IpNet) -> Option<Reserved> {
+    if net.prefix_len() == 0 {
+        return Some(Reserved::DefaultRoute);
+    }
+    for (category, text) in reserved_ranges() {
+        // Both sides are CIDR blocks: they meet only if one holds the other.
+        let Ok(r) = text.parse::<IpNet>() else {
+            continue;
+        };
+        if r.contains(net) || net.contains(&r) {
+            return Some(*category);
+        }
+    }
+    let broad = match net {
+        IpNet::V4(n) => n.prefix_len() < 8,
+        IpNet::V6(n) => n.prefix_len() < 12,
+    };
+    broad.then_some(Reserved::Broad)
+}

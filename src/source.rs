@@ -1,0 +1,180 @@
+//! Where a Service Tags file comes from: a local `.json` / `.json.gz` file, or
+//! the releases bundled into the binary (so the main job runs offline with no
+//! arguments). The network lives in `fetch`, not here.
+
+use crate::error::{Error, Result};
+use crate::model::ServiceTags;
+use flate2::read::GzDecoder;
+use sha2::{Digest, Sha256};
+use std::io::Read;
+use std::path::Path;
+
+/// Largest Service Tags file accepted, after decompression. Real files are
+/// about 4 MB; the cap stops a gzip bomb or a runaway body from eating memory.
+pub const MAX_INPUT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A release bundled into the binary.
+pub struct Bundled {
+    /// Microsoft's file name.
+    pub name: &'static str,
+    /// The gzip-compressed bytes.
+    gz: &'static [u8],
+}
+
+/// Releases bundled from `data/`, newest first.
+pub const BUNDLED: &[Bundled] = &[
+    Bundled {
+        name: "ServiceTags_Public_20250908.json",
+        gz: include_bytes!("../data/ServiceTags_Public_20250908.json.gz"),
+    },
+    Bundled {
+        name: "ServiceTags_Public_20250901.json",
+        gz: include_bytes!("../data/ServiceTags_Public_20250901.json.gz"),
+    },
+];
+
+/// A file's bytes, with the name it is known by and its digest.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// Name used in messages and the manifest (the path as given, or `bundled:NAME`).
+    pub name: String,
+    /// The JSON bytes (decompressed).
+    pub bytes: Vec<u8>,
+}
+
+impl Loaded {
+    /// Hex SHA-256 of the JSON bytes, as Microsoft published them.
+    pub fn sha256(&self) -> String {
+        sha256_hex(&self.bytes)
+    }
+
+    /// Parse and validate the bytes.
+    pub fn parse(&self) -> Result<ServiceTags> {
+        ServiceTags::parse(&self.bytes, &self.name)
+    }
+}
+
+/// Hex SHA-256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Read a bundled release (`0` is the newest).
+pub fn bundled(index: usize) -> Result<Loaded> {
+    let b = BUNDLED
+        .get(index)
+        .ok_or_else(|| Error::Usage(format!("there is no bundled release number {index}")))?;
+    let name = format!("bundled:{}", b.name);
+    let bytes = gunzip(b.gz, &name)?;
+    Ok(Loaded { name, bytes })
+}
+
+/// Read a `.json` or `.json.gz` file (gzip is recognised by its magic bytes).
+pub fn read_file(path: &Path) -> Result<Loaded> {
+    let name = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
+    let mut raw = Vec::new();
+    file.take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| Error::io("cannot read", path, e))?;
+    if raw.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large(&name));
+    }
+    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
+        gunzip(&raw, &name)?
+    } else {
+        raw
+    };
+    Ok(Loaded { name, bytes })
+}
+
+/// Decompress gzip, refusing output over [`MAX_INPUT_BYTES`].
+pub fn gunzip(gz: &[u8], name: &str) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    GzDecoder::new(gz)
+        .take(MAX_INPUT_BYTES + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| Error::Json {
+            file: name.to_string(),
+            message: format!("broken gzip data: {e}"),
+        })?;
+    if out.len() as u64 > MAX_INPUT_BYTES {
+        return Err(too_large(name));
+    }
+    Ok(out)
+}
+
+fn too_large(name: &str) -> Error {
+    Error::Json {
+        file: name.to_string(),
+        message: format!(
+            "larger than {} MiB; real Service Tags files are about 4 MB",
+            MAX_INPUT_BYTES / (1024 * 1024)
+        ),
+    }
+}
+
+/// Parse a plain list of prefixes: one a line, `#` starts a comment, blank
+/// lines skipped. A bare address counts as a host prefix (`/32`, `/128`).
+/// Host bits set or any other malformed entry is an error naming the line.
+///
+/// ```
+/// let nets = tagwall::source::parse_prefix_list("10.0.0.0/24  # office\n\n2001:db8::1\n", "list").unwrap();
+/// assert_eq!(nets.len(), 2);
+/// assert_eq!(nets[1].to_string(), "2001:db8::1/128");
+/// ```
+pub fn parse_prefix_list(text: &str, name: &str) -> Result<Vec<ipnet::IpNet>> {
+    let mut out = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let entry = line.split('#').next().unwrap_or("").trim();
+        if entry.is_empty() {
+            continue;
+        }
+        let parsed = if entry.contains('/') {
+            crate::model::parse_prefix(entry)
+        } else {
+            entry
+                .parse::<std::net::IpAddr>()
+                .map(ipnet::IpNet::from)
+                .map_err(|_| "not an IP address or CIDR prefix".to_string())
+        };
+        out.push(parsed.map_err(|reason| Error::BadListEntry {
+            file: name.to_string(),
+            line: index + 1,
+            value: entry.to_string(),
+            reason,
+        })?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bundled_releases_parse_and_are_ordered() {
+        let new = bundled(0).unwrap().parse().unwrap();
+        let old = bundled(1).unwrap().parse().unwrap();
+        assert!(new.change_number > old.change_number);
+        assert_eq!(new.change_number, 370);
+        assert!(bundled(2).is_err());
+    }
+
+    #[test]
+    fn gzip_bomb_is_refused() {
+        use flate2::{Compression, write::GzEncoder};
+        use std::io::Write;
+        let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
+        let zeros = vec![b' '; 1 << 20];
+        for _ in 0..(MAX_INPUT_BYTES >> 20) + 1 {
+            enc.write_all(&zeros).unwrap();
+        }
+        let gz = enc.finish().unwrap();
+        let err = gunzip(&gz, "bomb.json.gz").unwrap_err().to_string();
+        assert!(
+            err.contains("bomb.json.gz") && err.contains("larger than"),
+            "{err}"
+        );
+    }
+}
