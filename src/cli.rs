@@ -77,6 +77,9 @@ struct BuildArgs {
     /// Every tag of the file as its own rule (an export of the whole file).
     #[arg(long)]
     all_tags: bool,
+    /// The previous release (.json or .json.gz): targets also write delta commands.
+    #[arg(long, value_name = "FILE")]
+    previous: Option<PathBuf>,
     /// Render only this target (repeatable); default: all. See `tagwall targets`.
     #[arg(long = "target", short = 't', value_name = "NAME")]
     targets: Vec<String>,
@@ -303,6 +306,7 @@ fn build(args: BuildArgs, quiet: bool) -> Result<i32> {
     let opts = BuildOptions {
         input: args.input,
         policy: args.policy,
+        previous: args.previous,
         all_tags: args.all_tags,
         targets: args.targets,
         out: args.out,

@@ -7,7 +7,7 @@
 use crate::error::{Error, Result};
 use crate::model::ServiceTags;
 use crate::policy::{NsgMode, Policy};
-use crate::render::{Engine, Job, Provenance, find_targets};
+use crate::render::{Engine, Job, Previous, Provenance, find_targets};
 use crate::select::{Selection, all_tags_policy, select};
 use crate::source::{self, Loaded, sha256_hex};
 use crate::write;
@@ -22,6 +22,8 @@ pub struct BuildOptions {
     pub input: Option<PathBuf>,
     /// Policy file; the built-in default when `None`.
     pub policy: Option<PathBuf>,
+    /// The previous release, for delta files.
+    pub previous: Option<PathBuf>,
     /// Every tag of the file as its own rule, instead of the policy's rules.
     pub all_tags: bool,
     /// Targets to render; all when empty.
@@ -124,6 +126,26 @@ pub fn resolve<'a>(
     select(file, &p, &policy.name)
 }
 
+/// Resolve the same policy against the previous release. A tag that did not
+/// exist then is not an error: its prefixes are all additions.
+pub fn resolve_previous<'a>(
+    old: &'a ServiceTags,
+    policy: &LoadedPolicy,
+    opts: &BuildOptions,
+) -> Result<Selection<'a>> {
+    let mut lenient = policy.clone();
+    lenient.policy.options.allow_missing_tags = true;
+    let mut p = if opts.all_tags {
+        all_tags_policy(old, &lenient.policy)
+    } else {
+        lenient.policy.clone()
+    };
+    if let Some(mode) = opts.nsg_mode {
+        p.options.nsg_mode = mode;
+    }
+    select(old, &p, &policy.name)
+}
+
 #[derive(Serialize)]
 struct Manifest<'a> {
     tool: &'static str,
@@ -157,9 +179,30 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let selection = resolve(&file, &policy, opts.all_tags, opts.nsg_mode)?;
     let targets = find_targets(&opts.targets)?;
     let engine = Engine::new(opts.templates.as_deref())?;
+    let previous_loaded = opts.previous.as_deref().map(source::read_file).transpose()?;
+    let previous_file = previous_loaded.as_ref().map(Loaded::parse).transpose()?;
+    if let Some(old) = &previous_file
+        && old.cloud != file.cloud
+    {
+        return Err(Error::Usage(format!(
+            "the previous release {} is of the {} cloud, the input {} of the {} cloud",
+            old.source, old.cloud, file.source, file.cloud
+        )));
+    }
+    let previous_selection = match &previous_file {
+        Some(old) => Some(resolve_previous(old, &policy, opts)?),
+        None => None,
+    };
     let job = Job {
         selection: &selection,
         provenance: provenance(&loaded, &file),
+        previous: match (&previous_loaded, &previous_file, &previous_selection) {
+            (Some(l), Some(f), Some(s)) => Some(Previous {
+                selection: s,
+                provenance: provenance(l, f),
+            }),
+            _ => None,
+        },
     };
     let rendered = engine.render(&job, &targets)?;
     let mut files = BTreeMap::new();

@@ -47,6 +47,8 @@ pub struct FileSpec {
     pub source: &'static str,
     /// How many files this spec yields.
     pub each: Each,
+    /// Written only when a previous release is given (delta commands).
+    pub delta: bool,
 }
 
 /// A limit of a target's platform, shown by `tagwall targets`.
@@ -76,6 +78,16 @@ pub struct Job<'a> {
     /// The resolved policy.
     pub selection: &'a Selection<'a>,
     /// Provenance of the input.
+    pub provenance: Provenance,
+    /// The previous release, for delta files.
+    pub previous: Option<Previous<'a>>,
+}
+
+/// The previous release, resolved with the same policy.
+pub struct Previous<'a> {
+    /// The resolved policy on the previous release.
+    pub selection: &'a Selection<'a>,
+    /// Provenance of the previous release.
     pub provenance: Provenance,
 }
 
@@ -142,7 +154,7 @@ impl Engine {
         let root = (target.context)(job, target)?;
         let rules = root["rules"].as_array().cloned().unwrap_or_default();
         let mut files = Files::new();
-        for spec in target.files {
+        for spec in target.files.iter().filter(|s| !s.delta || job.previous.is_some()) {
             let contexts: Vec<Value> = match spec.each {
                 Each::Once => vec![root.clone()],
                 Each::Rule => rules
@@ -249,37 +261,106 @@ pub fn find_targets(names: &[String]) -> Result<Vec<&'static Target>> {
 /// ```text
 /// tool      {name, version}
 /// source    {file, cloud, change_number, sha256}
+/// previous  null, or {file, cloud, change_number, sha256} of the previous release
 /// rules[]   {name, ident, description, priority, action, direction, directions[],
 ///            protocol, ports[], local{tag, prefixes[], interface}, tags[]{name,
-///            change_number, region}, tag_names, families[]{name, short, ident,
-///            prefixes[], count}}
+///            change_number, region}, tag_names,
+///            families[]{name, short, ident, prefixes[], count}        (non-empty only)
+///            delta_families[]{name, short, ident, prefixes[], count,
+///                             added[], removed[]}                   (new or old non-empty)}
+/// removed_rules[]  rules of the previous release that are gone: {name, ident,
+///            families[]{name, short, ident, prefixes[], count}}
 /// ```
+///
+/// `added` and `removed` are element-wise: the prefixes to add to and delete
+/// from a set loaded from the previous release so that it holds this one.
 pub fn generic_context(job: &Job<'_>, target: &Target) -> Result<Value> {
     let mut namer = Namer::new(target.name, target.names);
+    let previous_rules: std::collections::HashMap<&str, &SelectedRule<'_>> = job
+        .previous
+        .as_ref()
+        .map(|p| p.selection.rules.iter().map(|r| (r.rule.name.as_str(), r)).collect())
+        .unwrap_or_default();
     let mut rules = Vec::with_capacity(job.selection.rules.len());
     for sel in &job.selection.rules {
-        rules.push(rule_context(sel, &mut namer)?);
+        let old = previous_rules.get(sel.rule.name.as_str()).copied();
+        rules.push(rule_context(sel, old, &mut namer)?);
+    }
+    let mut removed_rules = Vec::new();
+    if let Some(prev) = &job.previous {
+        for old in &prev.selection.rules {
+            if !job.selection.rules.iter().any(|r| r.rule.name == old.rule.name) {
+                let families = family_lists(old)
+                    .into_iter()
+                    .filter(|(_, _, list)| !list.is_empty())
+                    .map(|(name, short, list)| {
+                        Ok(json!({
+                            "name": name,
+                            "short": short,
+                            "ident": namer.name(&old.rule.name, Some(short))?,
+                            "count": list.len(),
+                            "prefixes": list,
+                        }))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                removed_rules.push(json!({
+                    "name": old.rule.name,
+                    "ident": namer.name(&old.rule.name, None)?,
+                    "families": families,
+                }));
+            }
+        }
     }
     Ok(json!({
         "tool": {"name": "tagwall", "version": env!("CARGO_PKG_VERSION")},
         "source": job.provenance,
+        "previous": job.previous.as_ref().map(|p| &p.provenance),
         "rules": rules,
+        "removed_rules": removed_rules,
     }))
 }
 
-fn rule_context(sel: &SelectedRule<'_>, namer: &mut Namer) -> Result<Value> {
+/// A rule's minimal prefixes per family, as strings.
+fn family_lists(sel: &SelectedRule<'_>) -> [(&'static str, &'static str, Vec<String>); 2] {
+    [
+        ("ipv4", "v4", sel.v4().iter().map(ToString::to_string).collect()),
+        ("ipv6", "v6", sel.v6().iter().map(ToString::to_string).collect()),
+    ]
+}
+
+/// Elements of `a` that are not in `b` (both sorted the same way, as rendered).
+fn minus(a: &[String], b: &[String]) -> Vec<String> {
+    let set: std::collections::HashSet<&String> = b.iter().collect();
+    a.iter().filter(|x| !set.contains(x)).cloned().collect()
+}
+
+fn rule_context(sel: &SelectedRule<'_>, old: Option<&SelectedRule<'_>>, namer: &mut Namer) -> Result<Value> {
     let rule = &sel.rule;
     let mut families = Vec::new();
-    let v4: Vec<String> = sel.v4().iter().map(ToString::to_string).collect();
-    let v6: Vec<String> = sel.v6().iter().map(ToString::to_string).collect();
-    for (name, short, list) in [("ipv4", "v4", v4), ("ipv6", "v6", v6)] {
+    let mut delta_families = Vec::new();
+    let old_lists = old.map(family_lists);
+    for (i, (name, short, list)) in family_lists(sel).into_iter().enumerate() {
+        let old_list: &[String] = old_lists.as_ref().map_or(&[], |l| &l[i].2);
+        if list.is_empty() && old_list.is_empty() {
+            continue;
+        }
+        let ident = namer.name(&rule.name, Some(short))?;
+        delta_families.push(json!({
+            "name": name,
+            "short": short,
+            "ident": ident,
+            "count": list.len(),
+            "added": minus(&list, old_list),
+            "removed": minus(old_list, &list),
+            "prefixes": list,
+        }));
         if list.is_empty() {
             continue;
         }
         families.push(json!({
             "name": name,
             "short": short,
-            "ident": namer.name(&rule.name, Some(short))?,
+            "ident": ident,
             "count": list.len(),
             "prefixes": list,
         }));
@@ -308,5 +389,6 @@ fn rule_context(sel: &SelectedRule<'_>, namer: &mut Namer) -> Result<Value> {
         "tags": tags,
         "tag_names": tag_names.join(", "),
         "families": families,
+        "delta_families": delta_families,
     }))
 }

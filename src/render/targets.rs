@@ -36,6 +36,21 @@ macro_rules! file {
             template: $name,
             source: template!($name),
             each: Each::$each,
+            delta: false,
+        }
+    };
+}
+
+/// A file written only with a previous release (delta commands).
+#[allow(unused_macros)]
+macro_rules! delta_file {
+    ($path:literal, $name:literal, $each:ident) => {
+        FileSpec {
+            path: $path,
+            template: $name,
+            source: template!($name),
+            each: Each::$each,
+            delta: true,
         }
     };
 }
