@@ -179,7 +179,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let selection = resolve(&file, &policy, opts.all_tags, opts.nsg_mode)?;
     let targets = find_targets(&opts.targets)?;
     let engine = Engine::new(opts.templates.as_deref())?;
-    let previous_loaded = opts.previous.as_deref().map(source::read_file).transpose()?;
+    let previous_loaded = opts
+        .previous
+        .as_deref()
+        .map(source::read_file)
+        .transpose()?;
     let previous_file = previous_loaded.as_ref().map(Loaded::parse).transpose()?;
     if let Some(old) = &previous_file
         && old.cloud != file.cloud

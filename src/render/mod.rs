@@ -7,6 +7,7 @@
 //! long prefix lists in one call. Nothing here reads the clock or the disk
 //! (except `--templates` overrides), so the same input renders byte-identically.
 
+pub mod chunk;
 pub mod helpers;
 pub mod names;
 pub mod nsg;
@@ -154,7 +155,11 @@ impl Engine {
         let root = (target.context)(job, target)?;
         let rules = root["rules"].as_array().cloned().unwrap_or_default();
         let mut files = Files::new();
-        for spec in target.files.iter().filter(|s| !s.delta || job.previous.is_some()) {
+        for spec in target
+            .files
+            .iter()
+            .filter(|s| !s.delta || job.previous.is_some())
+        {
             let contexts: Vec<Value> = match spec.each {
                 Each::Once => vec![root.clone()],
                 Each::Rule => rules
@@ -265,7 +270,8 @@ pub fn find_targets(names: &[String]) -> Result<Vec<&'static Target>> {
 /// rules[]   {name, ident, description, priority, action, direction, directions[],
 ///            protocol, ports[], local{tag, prefixes[], interface}, tags[]{name,
 ///            change_number, region}, tag_names,
-///            families[]{name, short, ident, prefixes[], count}        (non-empty only)
+///            families[]{name, short, ident, prefixes[], count,
+///                       chunks[]{index, ident, prefixes[], count}}  (non-empty only)
 ///            delta_families[]{name, short, ident, prefixes[], count,
 ///                             added[], removed[]}                   (new or old non-empty)}
 /// removed_rules[]  rules of the previous release that are gone: {name, ident,
@@ -279,17 +285,28 @@ pub fn generic_context(job: &Job<'_>, target: &Target) -> Result<Value> {
     let previous_rules: std::collections::HashMap<&str, &SelectedRule<'_>> = job
         .previous
         .as_ref()
-        .map(|p| p.selection.rules.iter().map(|r| (r.rule.name.as_str(), r)).collect())
+        .map(|p| {
+            p.selection
+                .rules
+                .iter()
+                .map(|r| (r.rule.name.as_str(), r))
+                .collect()
+        })
         .unwrap_or_default();
     let mut rules = Vec::with_capacity(job.selection.rules.len());
     for sel in &job.selection.rules {
         let old = previous_rules.get(sel.rule.name.as_str()).copied();
-        rules.push(rule_context(sel, old, &mut namer)?);
+        rules.push(rule_context(sel, old, target, &mut namer)?);
     }
     let mut removed_rules = Vec::new();
     if let Some(prev) = &job.previous {
         for old in &prev.selection.rules {
-            if !job.selection.rules.iter().any(|r| r.rule.name == old.rule.name) {
+            if !job
+                .selection
+                .rules
+                .iter()
+                .any(|r| r.rule.name == old.rule.name)
+            {
                 let families = family_lists(old)
                     .into_iter()
                     .filter(|(_, _, list)| !list.is_empty())
@@ -323,8 +340,16 @@ pub fn generic_context(job: &Job<'_>, target: &Target) -> Result<Value> {
 /// A rule's minimal prefixes per family, as strings.
 fn family_lists(sel: &SelectedRule<'_>) -> [(&'static str, &'static str, Vec<String>); 2] {
     [
-        ("ipv4", "v4", sel.v4().iter().map(ToString::to_string).collect()),
-        ("ipv6", "v6", sel.v6().iter().map(ToString::to_string).collect()),
+        (
+            "ipv4",
+            "v4",
+            sel.v4().iter().map(ToString::to_string).collect(),
+        ),
+        (
+            "ipv6",
+            "v6",
+            sel.v6().iter().map(ToString::to_string).collect(),
+        ),
     ]
 }
 
@@ -334,7 +359,12 @@ fn minus(a: &[String], b: &[String]) -> Vec<String> {
     a.iter().filter(|x| !set.contains(x)).cloned().collect()
 }
 
-fn rule_context(sel: &SelectedRule<'_>, old: Option<&SelectedRule<'_>>, namer: &mut Namer) -> Result<Value> {
+fn rule_context(
+    sel: &SelectedRule<'_>,
+    old: Option<&SelectedRule<'_>>,
+    target: &Target,
+    namer: &mut Namer,
+) -> Result<Value> {
     let rule = &sel.rule;
     let mut families = Vec::new();
     let mut delta_families = Vec::new();
@@ -357,12 +387,28 @@ fn rule_context(sel: &SelectedRule<'_>, old: Option<&SelectedRule<'_>>, namer: &
         if list.is_empty() {
             continue;
         }
+        let ranges = match target.chunk_size {
+            Some(max) => chunk::stable_chunks(&list, max),
+            None => vec![0..list.len()],
+        };
+        let mut chunks = Vec::with_capacity(ranges.len());
+        for (n, range) in ranges.into_iter().enumerate() {
+            let index = n + 1;
+            let suffix = format!("{short}{}{index}", target.names.sep);
+            chunks.push(json!({
+                "index": index,
+                "ident": namer.name(&rule.name, Some(&suffix))?,
+                "count": range.len(),
+                "prefixes": list[range].to_vec(),
+            }));
+        }
         families.push(json!({
             "name": name,
             "short": short,
             "ident": ident,
             "count": list.len(),
             "prefixes": list,
+            "chunks": chunks,
         }));
     }
     let tags: Vec<Value> = sel

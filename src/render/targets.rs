@@ -19,6 +19,9 @@ pub struct Target {
     pub names: NameRules,
     /// The platform's limits.
     pub limits: &'static [Limit],
+    /// Most prefixes in one object: longer lists are split into numbered
+    /// `chunks` (see [`super::chunk`]); `None` never splits.
+    pub chunk_size: Option<usize>,
     /// Builds the template context.
     pub context: fn(&Job<'_>, &Target) -> Result<Value>,
 }
@@ -78,6 +81,7 @@ pub static TARGETS: &[Target] = &[
             sep: "_",
         },
         limits: &[],
+        chunk_size: None,
         context: generic_context,
     },
     Target {
@@ -119,6 +123,7 @@ pub static TARGETS: &[Target] = &[
                 value: 80,
             },
         ],
+        chunk_size: None,
         context: nsg::context,
     },
 ];
