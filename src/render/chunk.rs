@@ -22,7 +22,7 @@ use std::ops::Range;
 pub fn stable_chunks<T: AsRef<str>>(items: &[T], max: usize) -> Vec<Range<usize>> {
     let max = max.max(1);
     if items.len() <= max {
-        return vec![0..items.len()];
+        return std::iter::once(0..items.len()).collect();
     }
     let min = (max / 4).max(1);
     // One item in `period` is a boundary: chunks average about min + period.
@@ -31,7 +31,7 @@ pub fn stable_chunks<T: AsRef<str>>(items: &[T], max: usize) -> Vec<Range<usize>
     let mut start = 0;
     for (i, item) in items.iter().enumerate() {
         let size = i + 1 - start;
-        let natural = size >= min && hash(item.as_ref()) % period == 0;
+        let natural = size >= min && hash(item.as_ref()).is_multiple_of(period);
         if natural || size == max {
             out.push(start..i + 1);
             start = i + 1;

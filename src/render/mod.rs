@@ -389,7 +389,7 @@ fn rule_context(
         }
         let ranges = match target.chunk_size {
             Some(max) => chunk::stable_chunks(&list, max),
-            None => vec![0..list.len()],
+            None => std::iter::once(0..list.len()).collect(),
         };
         let mut chunks = Vec::with_capacity(ranges.len());
         for (n, range) in ranges.into_iter().enumerate() {
