@@ -1,0 +1,97 @@
+//! Shared test support: run the real binary, find fixtures, compare golden trees.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A file under `tests/fixtures/`.
+pub fn fixture(name: &str) -> PathBuf {
+    root().join("tests/fixtures").join(name)
+}
+
+/// The built `tagwall` binary, run in `cwd`.
+pub fn tagwall_in(cwd: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tagwall"));
+    cmd.current_dir(cwd);
+    cmd
+}
+
+/// Run `tagwall ARGS` in `cwd`.
+pub fn run(cwd: &Path, args: &[&str]) -> Output {
+    tagwall_in(cwd).args(args).output().expect("run tagwall")
+}
+
+/// Standard output and error as text.
+pub fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every file below `dir`, by relative path.
+pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for entry in std::fs::read_dir(dir).expect("read dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                walk(base, &path, out);
+            } else {
+                let rel = path.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/");
+                out.insert(rel, std::fs::read(&path).expect("read file"));
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    if dir.exists() {
+        walk(dir, dir, &mut out);
+    }
+    out
+}
+
+/// Compare the files below `actual` with `tests/golden/<name>/`, byte for byte.
+/// `UPDATE_GOLDEN=1 cargo test` rewrites the golden files instead; review the
+/// change with `git diff` before committing it.
+pub fn assert_golden(actual: &Path, name: &str) {
+    let golden = root().join("tests/golden").join(name);
+    let got = read_tree(actual);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        let _ = std::fs::remove_dir_all(&golden);
+        for (rel, bytes) in &got {
+            let path = golden.join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+        return;
+    }
+    let want = read_tree(&golden);
+    assert!(!want.is_empty(), "no golden files at {}; run with UPDATE_GOLDEN=1", golden.display());
+    let got_names: Vec<&String> = got.keys().collect();
+    let want_names: Vec<&String> = want.keys().collect();
+    assert_eq!(got_names, want_names, "files differ from {}", golden.display());
+    for (rel, bytes) in &want {
+        if got[rel] != *bytes {
+            panic!(
+                "{rel} differs from {}:\n--- golden\n{}\n--- got\n{}",
+                golden.join(rel).display(),
+                String::from_utf8_lossy(bytes),
+                String::from_utf8_lossy(&got[rel])
+            );
+        }
+    }
+}
+
+/// Parse every CIDR-looking token of `text` (IPv4 `a.b.c.d/n`, IPv6 `x:y::/n`,
+/// and IPv4 `a.b.c.d m.m.m.m` mask pairs are left to the caller).
+pub fn cidrs_in(text: &str) -> Vec<ipnet::IpNet> {
+    text.split(|c: char| !(c.is_ascii_hexdigit() || matches!(c, '.' | ':' | '/')))
+        .filter(|t| t.contains('/'))
+        .filter_map(|t| t.trim_matches(|c| c == '.' || c == ':').parse().ok())
+        .collect()
+}
