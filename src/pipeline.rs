@@ -96,6 +96,8 @@ pub fn load_policy(path: Option<&Path>) -> Result<LoadedPolicy> {
 /// Provenance of a loaded, parsed file.
 pub fn provenance(loaded: &Loaded, file: &ServiceTags) -> Provenance {
     let name = loaded.name.strip_prefix("bundled:").unwrap_or(&loaded.name);
+    // A gzip file holds the release under its published name.
+    let name = name.strip_suffix(".gz").unwrap_or(name);
     let base = Path::new(name)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -70,10 +70,9 @@ pub fn select<'a>(
     let mut rules = Vec::with_capacity(resolved.len());
     let mut warnings = Vec::new();
     for r in resolved {
-        if let Some((rule, mut w)) = r? {
-            rules.push(rule);
-            warnings.append(&mut w);
-        }
+        let (rule, mut w) = r?;
+        rules.extend(rule);
+        warnings.append(&mut w);
     }
     if rules.is_empty() {
         return Err(Error::Policy {
@@ -119,7 +118,8 @@ fn is_glob(pattern: &str) -> bool {
     pattern.contains(['*', '?'])
 }
 
-type RuleOutcome<'a> = Option<(SelectedRule<'a>, Vec<String>)>;
+/// A resolved rule (`None` when the policy lets it be left out), with warnings.
+type RuleOutcome<'a> = (Option<SelectedRule<'a>>, Vec<String>);
 
 fn select_rule<'a>(
     file: &'a ServiceTags,
@@ -174,7 +174,7 @@ fn select_rule<'a>(
                 "rule {:?} is left out: none of its tags is in {}",
                 rule.name, file.source
             ));
-            return Ok(None);
+            return Ok((None, warnings));
         }
         return Err(Error::Policy {
             file: policy_name.to_string(),
@@ -217,14 +217,14 @@ fn select_rule<'a>(
             family: family.to_string(),
         });
     }
-    Ok(Some((
-        SelectedRule {
+    Ok((
+        Some(SelectedRule {
             rule: rule.clone(),
             tags,
             set,
-        },
+        }),
         warnings,
-    )))
+    ))
 }
 
 fn region_ok(rule: &Rule, tag: &Tag) -> bool {
