@@ -11,6 +11,7 @@
 
 pub mod aggregate;
 pub mod cli;
+pub mod diff;
 pub mod error;
 pub mod model;
 pub mod pipeline;

@@ -4,9 +4,11 @@
 //! from a plain [`BuildOptions`], so the command line, the scheduled job and
 //! the benchmarks all run the very same code.
 
+use crate::diff::{self, Scope};
 use crate::error::{Error, Result};
 use crate::model::ServiceTags;
 use crate::policy::{NsgMode, Policy};
+use crate::render::report;
 use crate::render::{Engine, Job, Previous, Provenance, find_targets};
 use crate::select::{Selection, all_tags_policy, select};
 use crate::source::{self, Loaded, sha256_hex};
@@ -14,6 +16,11 @@ use crate::write;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// The change report written beside the configs when a previous release is given.
+pub const DIFF_MARKDOWN: &str = "diff.md";
+/// The same report as JSON.
+pub const DIFF_JSON: &str = "diff.json";
 
 /// Everything `tagwall build` needs, free of command-line concerns.
 #[derive(Clone, Debug, Default)]
@@ -155,7 +162,16 @@ struct Manifest<'a> {
     input: ManifestInput<'a>,
     policy: ManifestPolicy<'a>,
     all_tags: bool,
+    previous: Option<ManifestPrevious<'a>>,
     targets: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ManifestPrevious<'a> {
+    file: &'a str,
+    cloud: &'a str,
+    change_number: u64,
+    sha256: &'a str,
 }
 
 #[derive(Serialize)]
@@ -212,6 +228,25 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     };
     let rendered = engine.render(&job, &targets)?;
     let mut files = BTreeMap::new();
+    if let (Some(old), Some(prev)) = (&previous_file, &job.previous) {
+        let scope = if opts.all_tags {
+            Scope::All
+        } else {
+            Scope::Policy(policy.policy.clone())
+        };
+        let d = diff::diff(
+            old,
+            prev.provenance.clone(),
+            &file,
+            job.provenance.clone(),
+            &scope,
+        )?;
+        files.insert(
+            PathBuf::from(DIFF_MARKDOWN),
+            report::markdown(&d)?.into_bytes(),
+        );
+        files.insert(PathBuf::from(DIFF_JSON), report::json(&d)?.into_bytes());
+    }
     for (target, outputs) in rendered {
         for (path, bytes) in outputs {
             files.insert(Path::new(target.name).join(path), bytes);
@@ -233,6 +268,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             sha256: &policy.sha256,
         },
         all_tags: opts.all_tags,
+        previous: job.previous.as_ref().map(|p| ManifestPrevious {
+            file: &p.provenance.file,
+            cloud: &p.provenance.cloud,
+            change_number: p.provenance.change_number,
+            sha256: &p.provenance.sha256,
+        }),
         targets: names.clone(),
     };
     write::commit(&opts.out, &files, &manifest)?;

@@ -11,6 +11,7 @@ pub mod chunk;
 pub mod helpers;
 pub mod names;
 pub mod nsg;
+pub mod report;
 pub mod targets;
 
 use crate::error::{Error, Result};
