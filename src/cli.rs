@@ -159,6 +159,10 @@ pub fn main() -> i32 {
         }
     };
     let quiet = cli.quiet;
+    if let Err(e) = crate::interrupt::install() {
+        report_error(&e, quiet);
+        return e.exit_code();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => {

@@ -6,6 +6,7 @@
 
 use crate::diff::{self, Scope};
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::model::ServiceTags;
 use crate::policy::{NsgMode, Policy};
 use crate::render::report;
@@ -195,6 +196,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let file = loaded.parse()?;
     let policy = load_policy(opts.policy.as_deref())?;
     let selection = resolve(&file, &policy, opts.all_tags, opts.nsg_mode)?;
+    interrupt::check()?;
     let targets = find_targets(&opts.targets)?;
     let engine = Engine::new(opts.templates.as_deref())?;
     let previous_loaded = opts
@@ -227,6 +229,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         },
     };
     let rendered = engine.render(&job, &targets)?;
+    interrupt::check()?;
     let mut files = BTreeMap::new();
     if let (Some(old), Some(prev)) = (&previous_file, &job.previous) {
         let scope = if opts.all_tags {

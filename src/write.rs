@@ -73,6 +73,8 @@ pub fn commit<M: Serialize>(
         File::open(staging.path()).map_err(|e| Error::io("cannot open", staging.path(), e))?;
     rustix::fs::syncfs(&dir).map_err(|e| Error::io("cannot flush", staging.path(), e.into()))?;
 
+    // The last moment to stop: after this the new output is in place.
+    crate::interrupt::check()?;
     if out.exists() {
         rustix::fs::renameat_with(
             rustix::fs::CWD,
