@@ -405,7 +405,7 @@ fn a_signal_never_leaves_a_half_written_output() {
     let mut interrupted = 0;
     for (round, delay_ms) in [5u64, 20, 50, 100, 200, 400, 800].into_iter().enumerate() {
         let signal = if round % 2 == 0 { "-TERM" } else { "-INT" };
-        let mut child = common::tagwall_in(dir.path())
+        let child = common::tagwall_in(dir.path())
             .args(["build", "--all-tags", "--target", "plain"])
             .stderr(std::process::Stdio::piped())
             .spawn()
