@@ -3,11 +3,13 @@
 //! Data flows one way, one module per stage:
 //!
 //! ```text
-//! source (file | bundled) -> model (parsed, validated) -> select (policy -> rules)
+//! source (file | bundled | state) -> model (parsed, validated) -> select (policy -> rules)
 //!   -> aggregate (address sets) -> render (targets) -> write (atomic, with a manifest)
 //! ```
 //!
-//! [`pipeline`] strings the stages together; [`cli`] is the command line.
+//! [`fetch`] (the only module that touches the network) brings new releases
+//! into a [`state`] folder. [`pipeline`] strings the stages together; [`cli`]
+//! is the command line.
 
 pub mod aggregate;
 pub mod cli;
@@ -18,6 +20,7 @@ pub mod policy;
 pub mod render;
 pub mod select;
 pub mod source;
+pub mod state;
 pub mod write;
 
 pub use error::{Error, Result};
