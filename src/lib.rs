@@ -14,6 +14,7 @@
 pub mod aggregate;
 pub mod cli;
 pub mod error;
+pub mod fetch;
 pub mod model;
 pub mod pipeline;
 pub mod policy;
