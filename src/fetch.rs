@@ -246,10 +246,10 @@ pub fn fetch(opts: &FetchOptions, observer: &dyn Observer) -> Result<FetchReport
             file: download.source.clone(),
             message: format!(
                 "this is a release of the {} cloud, but the {} cloud was asked for \
-                 (--cloud {})",
+                 (pass --cloud {} to fetch that cloud, into its own --state folder)",
                 file.cloud,
                 opts.cloud,
-                cloud_arg(opts.cloud)
+                cloud_arg(file.cloud)
             ),
         });
     }

@@ -355,6 +355,7 @@ fn keep_bytes(dir: &Path, target: &Path, bytes: &[u8], sha: &str) -> Result<bool
     let result = (|| {
         let tmp = tempfile::Builder::new()
             .prefix(".incoming-")
+            .permissions(readable())
             .tempfile_in(dir)
             .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
         write_synced(tmp.path(), bytes)?;
@@ -415,12 +416,20 @@ fn write_index(dir: &Path, index: &Index) -> Result<()> {
     text.push(b'\n');
     let tmp = tempfile::Builder::new()
         .prefix(".index-")
+        .permissions(readable())
         .tempfile_in(dir)
         .map_err(|e| Error::io("cannot create a temporary file in", dir, e))?;
     write_synced(tmp.path(), &text)?;
     tmp.persist(&path)
         .map_err(|e| Error::io("cannot replace", &path, e.error))?;
     sync_dir(dir)
+}
+
+/// Kept files are data anyone may read, as a plain file would be: 0644
+/// before the umask, where a temporary file would be 0600.
+fn readable() -> fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    fs::Permissions::from_mode(0o644)
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
