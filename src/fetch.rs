@@ -388,7 +388,10 @@ pub struct Link {
 /// 2. an `href` to a `ServiceTags_<Cloud>_<YYYYMMDD>.json` file, or to any
 ///    `.json` under a `/download/` path;
 /// 3. a URL to a `ServiceTags_<Cloud>_<YYYYMMDD>.json` file anywhere in the
-///    text (embedded JSON, scripts).
+///    text (embedded JSON, scripts);
+/// 4. only when none of these found a dated file, and only on a
+///    `microsoft.com` page: the bare file name anywhere in the text, in the
+///    cloud's long-standing download folder ([`download_folder`]).
 ///
 /// File names and paths match in any case (the page has shown the path in
 /// lower case), JSON-escaped slashes (`\/`, `\u002F`) are read as slashes, and
@@ -414,12 +417,10 @@ pub fn find_links(page: &str, base: &Url, cloud: Cloud) -> Vec<Link> {
         .replace("&#47;", "/")
         .replace("&amp;", "&");
     let mut links = Vec::new();
-    let mut push = |raw: &str, how: &'static str, rank: u8, undated_ok: &dyn Fn(&Url) -> bool| {
-        let Ok(url) = base.join(raw.trim()) else {
-            return;
-        };
+    let link = |raw: &str, how: &'static str, rank: u8, undated_ok: &dyn Fn(&Url) -> bool| {
+        let url = base.join(raw.trim()).ok()?;
         if !matches!(url.scheme(), "http" | "https") {
-            return;
+            return None;
         }
         let file = url
             .path_segments()
@@ -427,21 +428,21 @@ pub fn find_links(page: &str, base: &Url, cloud: Cloud) -> Vec<Link> {
             .unwrap_or("")
             .to_string();
         let date = match name_date(&file) {
-            Some((c, _)) if c != cloud => return,
+            Some((c, _)) if c != cloud => return None,
             Some((_, d)) => Some(d),
             None if undated_ok(&url) => None,
-            None => return,
+            None => return None,
         };
-        links.push(Link {
+        Some(Link {
             url,
             date,
             how,
             rank,
-        });
+        })
     };
     let json_file = |u: &Url| u.path().to_ascii_lowercase().ends_with(".json");
     for c in JS_VAR.captures_iter(&text) {
-        push(&c[1], "JavaScript download URL", 0, &json_file);
+        links.extend(link(&c[1], "JavaScript download URL", 0, &json_file));
     }
     for c in HREF.captures_iter(&text) {
         let raw = c
@@ -449,9 +450,9 @@ pub fn find_links(page: &str, base: &Url, cloud: Cloud) -> Vec<Link> {
             .or(c.get(2))
             .or(c.get(3))
             .map_or("", |m| m.as_str());
-        push(raw, "link", 1, &|u: &Url| {
+        links.extend(link(raw, "link", 1, &|u: &Url| {
             json_file(u) && u.path().to_ascii_lowercase().starts_with("/download/")
-        });
+        }));
     }
     for m in IN_TEXT.find_iter(&text) {
         let head = &text[..m.start()];
@@ -462,10 +463,49 @@ pub fn find_links(page: &str, base: &Url, cloud: Cloud) -> Vec<Link> {
             .map_or(0, |(i, ch)| i + ch.len_utf8());
         let raw = &text[start..m.end()];
         if raw.contains('/') {
-            push(raw, "URL in the page text", 2, &|_: &Url| false);
+            links.extend(link(raw, "URL in the page text", 2, &|_: &Url| false));
+        }
+    }
+    let on_microsoft = base.host_str().is_some_and(|h| {
+        let h = h.to_ascii_lowercase();
+        h == "microsoft.com" || h.ends_with(".microsoft.com")
+    });
+    if on_microsoft && !links.iter().any(|l| l.date.is_some()) {
+        for m in IN_TEXT.find_iter(&text) {
+            if let Some((c, date)) = name_date(m.as_str())
+                && c == cloud
+            {
+                let url = format!(
+                    "{}ServiceTags_{}_{date:08}.json",
+                    download_folder(cloud),
+                    cloud
+                );
+                links.extend(link(
+                    &url,
+                    "file name on Microsoft's page",
+                    3,
+                    &|_: &Url| false,
+                ));
+            }
         }
     }
     links
+}
+
+/// The folder on download.microsoft.com where a cloud's releases have been
+/// published for years (REFERENCE §2); only the file name changes.
+pub fn download_folder(cloud: Cloud) -> &'static str {
+    match cloud {
+        Cloud::Public => {
+            "https://download.microsoft.com/download/7/1/D/71D86715-5596-4529-9B13-DA13A5DE5B63/"
+        }
+        Cloud::AzureGovernment => {
+            "https://download.microsoft.com/download/6/4/D/64DB03BF-895B-4173-A8B1-BA4AD5D4DF22/"
+        }
+        Cloud::China => {
+            "https://download.microsoft.com/download/9/D/0/9D03B7E2-4B80-4BF3-9B91-DA8C7D3EE9F9/"
+        }
+    }
 }
 
 fn is_url_char(c: char) -> bool {
@@ -916,14 +956,17 @@ fn names_of(urls: &[&Url]) -> Vec<String> {
         .collect()
 }
 
-/// The causes of an error, without reqwest's own "error sending request for
-/// url (...)" heading, which repeats the URL.
+/// The causes of an error, without the headings of the HTTP stack's layers
+/// ("error sending request for url (...)", "client error (Connect)"), which
+/// repeat the URL or say nothing an admin can act on.
 fn causes(e: &reqwest::Error) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
+        let heading =
+            text.starts_with("client error (") || text == "request or response body error";
+        if !heading && !parts.iter().any(|p| p.contains(&text)) {
             parts.push(text);
         }
         source = s.source();
@@ -1042,8 +1085,18 @@ mod tests {
             pick(page).as_deref(),
             Some("https://mirror.example/latest.json")
         );
-        // A bare file name in text is not a link.
-        assert_eq!(pick("<td>ServiceTags_Public_20250811.json</td>"), None);
+        // A bare file name in text is not a link, except on Microsoft's own
+        // page, where it names a file in the cloud's download folder.
+        let mirror = Url::parse("https://mirror.example/tags/").unwrap();
+        let bare =
+            "<td>ServiceTags_Public_20250811.json</td><td>ServiceTags_Public_20250804.json</td>";
+        assert!(find_link(bare, &mirror, Cloud::Public).is_none());
+        assert_eq!(pick(bare).as_deref(), Some(FILE));
+        let both = format!("{bare}<a href=\"{}\">x</a>", FILE.replace("0811", "0804"));
+        assert!(
+            pick(&both).unwrap().ends_with("_20250804.json"),
+            "a real link wins"
+        );
         assert_eq!(pick("<a href=\"/en-us/download/other.aspx\">no</a>"), None);
     }
 
