@@ -29,6 +29,7 @@ use regex::Regex;
 use reqwest::Url;
 use reqwest::header::{ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
 use std::fmt;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
 use std::time::{Duration, SystemTime};
@@ -707,9 +708,10 @@ impl<'a> Transport<'a> {
                     last_modified,
                 } => (bytes, final_url, etag, last_modified),
             };
-        let expect_json = [&self.start, &final_url]
-            .iter()
-            .any(|u| u.path().to_ascii_lowercase().ends_with(".json"));
+        let expect_json = [&self.start, &final_url].iter().any(|u| {
+            let path = u.path().to_ascii_lowercase();
+            path.ends_with(".json") || path.ends_with(".json.gz")
+        });
         if expect_json || looks_like_json(&bytes) {
             return Ok(Some(Download {
                 bytes,
@@ -881,6 +883,20 @@ impl<'a> Transport<'a> {
                 Err(e) => return Err(self.classify(url, &e, Some((bytes.len(), announced)))),
             }
         }
+        // A mirror may keep the file gzipped (`.json.gz`, no Content-Encoding).
+        let bytes = if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut plain = Vec::new();
+            flate2::read::MultiGzDecoder::new(&bytes[..])
+                .take(max + 1)
+                .read_to_end(&mut plain)
+                .map_err(|e| fatal(format!("broken gzip data: {e}")))?;
+            if plain.len() as u64 > max {
+                return Err(too_large());
+            }
+            plain
+        } else {
+            bytes
+        };
         Ok(Got::Body {
             bytes,
             final_url,

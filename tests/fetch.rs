@@ -742,7 +742,12 @@ fn gzip_is_decoded_and_a_gzip_bomb_is_cut_off() {
         } else {
             good.clone()
         };
-        Reply::With(200, vec![("Content-Encoding", "gzip".into())], body)
+        if r.path().ends_with(".gz") {
+            // A gzipped file on a mirror, served as it is.
+            Reply::Ok(body)
+        } else {
+            Reply::With(200, vec![("Content-Encoding", "gzip".into())], body)
+        }
     });
     let dir = tempfile::tempdir().unwrap();
     let (code, err) = fetch(
@@ -767,6 +772,24 @@ fn gzip_is_decoded_and_a_gzip_bomb_is_cut_off() {
         &["--max-size", "1M"],
         2,
         &["larger than the size limit of 1 MiB (after decompression"],
+    );
+    fails_unchanged(
+        dir.path(),
+        &server.url("/bomb/ServiceTags_Public_20250818.json.gz"),
+        &["--max-size", "1M"],
+        2,
+        &["larger than the size limit of 1 MiB (after decompression"],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let (code, err) = fetch(
+        dir.path(),
+        &server.url("/ok/ServiceTags_Public_20250811.json.gz"),
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        kept(dir.path(), "ServiceTags_Public_20250811.json"),
+        bytes(NEW)
     );
 }
 
