@@ -555,11 +555,11 @@ impl Observer for Progress {
         let (bar, template) = match total {
             Some(n) => (
                 indicatif::ProgressBar::new(n),
-                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+                "[{bar:25}] {bytes:>10}/{total_bytes:<10} {wide_msg}",
             ),
             None => (
                 indicatif::ProgressBar::new_spinner(),
-                "{msg} {spinner} {bytes} {bytes_per_sec}",
+                "{spinner} {bytes:>10} {wide_msg}",
             ),
         };
         if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
