@@ -260,7 +260,7 @@ impl State {
             message,
         };
         if let Some(current) = self.current() {
-            if current.sha256 == sha {
+            if current.sha256 == sha && self.path(current).is_file() {
                 return Ok((Admission::AlreadyCurrent, current.clone()));
             }
             if file.change_number < current.change_number && !allow_older {
@@ -271,7 +271,8 @@ impl State {
                     file.change_number, current.file, current.change_number
                 )));
             }
-            if file.change_number == current.change_number && !allow_older {
+            if file.change_number == current.change_number && current.sha256 != sha && !allow_older
+            {
                 return Err(refuse(format!(
                     "changeNumber {} is that of the current release {}, but the bytes differ \
                      (sha256 {sha}, kept {}); refused (pass --allow-older to accept it)",
@@ -282,8 +283,7 @@ impl State {
 
         let releases_dir = self.dir.join(RELEASES);
         let target = releases_dir.join(name);
-        let mut written = false;
-        let (admission, release) = match self.find(name) {
+        let (admission, release, written) = match self.find(name) {
             Some(kept) if kept.sha256 != sha => {
                 return Err(refuse(format!(
                     "{} is already kept with other bytes (sha256 {}, new {sha}); a kept \
@@ -292,7 +292,11 @@ impl State {
                     kept.sha256
                 )));
             }
-            Some(kept) => (Admission::Reinstated, kept.clone()),
+            Some(kept) => {
+                // Same bytes as a kept release; put its file back if it was deleted.
+                let written = keep_bytes(&releases_dir, &target, bytes, &sha)?;
+                (Admission::Reinstated, kept.clone(), written)
+            }
             None => {
                 let release = Release {
                     file: name.to_string(),
@@ -306,8 +310,8 @@ impl State {
                     etag: origin.etag.clone(),
                     last_modified: origin.last_modified.clone(),
                 };
-                written = keep_bytes(&releases_dir, &target, bytes, &sha)?;
-                (Admission::Added, release)
+                let written = keep_bytes(&releases_dir, &target, bytes, &sha)?;
+                (Admission::Added, release, written)
             }
         };
 
@@ -320,8 +324,10 @@ impl State {
                 .releases
                 .sort_by(|a, b| (a.change_number, &a.file).cmp(&(b.change_number, &b.file)));
         }
-        index.previous = index.current.take();
-        index.current = Some(release.file.clone());
+        if index.current.as_deref() != Some(release.file.as_str()) {
+            index.previous = index.current.take();
+            index.current = Some(release.file.clone());
+        }
         if let Err(e) = write_index(&self.dir, &index) {
             if written {
                 // Never admitted: take it back so the folder is as it was.
@@ -335,19 +341,22 @@ impl State {
 }
 
 /// Write `bytes` as `target` unless it exists. Returns whether it wrote.
-/// An existing file that the index does not name (left by a crash between
-/// writing it and the index) is adopted when its bytes are the same.
+/// An existing file with the same bytes is used as it is (a file left by a
+/// crash between writing it and the index, or a kept release); one with
+/// other bytes is never overwritten.
 fn keep_bytes(dir: &Path, target: &Path, bytes: &[u8], sha: &str) -> Result<bool> {
     if target.exists() {
         let old = fs::read(target).map_err(|e| Error::io("cannot read", target, e))?;
-        if sha256_hex(&old) == sha {
+        let found = sha256_hex(&old);
+        if found == sha {
             return Ok(false);
         }
         return Err(Error::Refused {
             what: target.display().to_string(),
-            message: "exists with other bytes but is not in the index; refusing to overwrite \
-                      it (move it away if it is not needed)"
-                .into(),
+            message: format!(
+                "exists with other bytes (sha256 {found}, expected {sha}); refusing to \
+                 overwrite it (move it away if it is not needed)"
+            ),
         });
     }
     let created = !dir.exists();
@@ -573,6 +582,27 @@ mod tests {
         assert_eq!(
             admit(&mut state, b, "public_20250811.json", false).unwrap(),
             Admission::Reinstated
+        );
+        assert_eq!(state.current().unwrap().file, b);
+        assert_eq!(state.previous().unwrap().file, a);
+    }
+
+    #[test]
+    fn a_deleted_release_file_is_put_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut state = State::lock(dir.path()).unwrap();
+        let a = "ServiceTags_Public_20250804.json";
+        let b = "ServiceTags_Public_20250811.json";
+        admit(&mut state, a, "public_20250804.json", false).unwrap();
+        admit(&mut state, b, "public_20250811.json", false).unwrap();
+        fs::remove_file(dir.path().join(RELEASES).join(b)).unwrap();
+        assert_eq!(
+            admit(&mut state, b, "public_20250811.json", false).unwrap(),
+            Admission::Reinstated
+        );
+        assert_eq!(
+            fs::read(dir.path().join(RELEASES).join(b)).unwrap(),
+            fixture("public_20250811.json")
         );
         assert_eq!(state.current().unwrap().file, b);
         assert_eq!(state.previous().unwrap().file, a);
