@@ -124,8 +124,8 @@ struct FetchArgs {
     /// with other bytes), and make it current.
     #[arg(long)]
     allow_older: bool,
-    /// Also allow links and redirects to HOST (repeatable). Always allowed: the --from URL's
-    /// own host and download.microsoft.com.
+    /// Also allow links and redirects to HOST (repeatable). Always allowed: the first URL's own
+    /// host (Microsoft's details page, or --from) and download.microsoft.com.
     #[arg(long = "allow-host", value_name = "HOST")]
     allow_hosts: Vec<String>,
     /// Allow plain http to hosts that are not loopback addresses (a mirror on a trusted
