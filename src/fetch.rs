@@ -224,7 +224,7 @@ pub fn fetch(opts: &FetchOptions, observer: &dyn Observer) -> Result<FetchReport
             Some(d) => d,
             None => {
                 let release = before.ok_or_else(|| Error::Network {
-                    url: t.start.to_string(),
+                    url: shown(&t.start),
                     message: "answered 304 Not Modified, but nothing is kept".into(),
                 })?;
                 return Ok(FetchReport {
@@ -634,7 +634,7 @@ impl<'a> Transport<'a> {
             }
         }
         check_url(&start, &allowed, opts.allow_http)
-            .map_err(|why| Error::Usage(format!("{start}: {why}")))?;
+            .map_err(|why| Error::Usage(format!("{}: {why}", shown(&start))))?;
 
         let policy_allowed = Arc::new(allowed.clone());
         let allow_http = opts.allow_http;
@@ -646,7 +646,7 @@ impl<'a> Transport<'a> {
             match check_url(attempt.url(), &policy_allowed, allow_http) {
                 Ok(()) => attempt.follow(),
                 Err(why) => {
-                    let why = format!("redirected to {}, but {why}", attempt.url());
+                    let why = format!("redirected to {}, but {why}", shown(attempt.url()));
                     attempt.error(RedirectRefused(why))
                 }
             }
@@ -673,7 +673,7 @@ impl<'a> Transport<'a> {
             }
         }
         let client = builder.build().map_err(|e| Error::Network {
-            url: start.to_string(),
+            url: shown(&start),
             message: format!("cannot set up the HTTP client: {}", causes(&e)),
         })?;
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -697,7 +697,7 @@ impl<'a> Transport<'a> {
         current: Option<&Release>,
         observer: &dyn Observer,
     ) -> Result<Option<Download>> {
-        let validators = |u: &Url| current.filter(|r| r.source == u.as_str());
+        let validators = |u: &Url| current.filter(|r| r.source == shown(u));
         let (bytes, final_url, etag, last_modified) =
             match self.get(&self.start, validators(&self.start), observer)? {
                 Got::NotModified => return Ok(None),
@@ -715,7 +715,7 @@ impl<'a> Transport<'a> {
         if expect_json || looks_like_json(&bytes) {
             return Ok(Some(Download {
                 bytes,
-                source: self.start.to_string(),
+                source: shown(&self.start),
                 page: None,
                 etag,
                 last_modified,
@@ -724,7 +724,7 @@ impl<'a> Transport<'a> {
         }
 
         // A page: find the file's link on it.
-        let page = self.start.to_string();
+        let page = shown(&self.start);
         let text = String::from_utf8_lossy(&bytes);
         let Some(link) = find_link(&text, &final_url, self.opts.cloud) else {
             return Err(Error::Invalid {
@@ -740,7 +740,11 @@ impl<'a> Transport<'a> {
         check_url(&link.url, &self.allowed, self.opts.allow_http).map_err(|why| {
             Error::Refused {
                 what: page.clone(),
-                message: format!("the page links to {} ({}), but {why}", link.url, link.how),
+                message: format!(
+                    "the page links to {} ({}), but {why}",
+                    shown(&link.url),
+                    link.how
+                ),
             }
         })?;
         match self.get(&link.url, validators(&link.url), observer)? {
@@ -752,7 +756,7 @@ impl<'a> Transport<'a> {
                 last_modified,
             } => Ok(Some(Download {
                 bytes,
-                source: link.url.to_string(),
+                source: shown(&link.url),
                 page: Some(page),
                 etag,
                 last_modified,
@@ -781,13 +785,14 @@ impl<'a> Transport<'a> {
                         message
                     };
                     return Err(Error::Network {
-                        url: url.to_string(),
+                        url: shown(url),
                         message,
                     });
                 }
                 Err(Failure::Transient(message)) => {
                     observer.retrying(&format!(
-                        "{url}: {message}; retrying in {} (attempt {} of {attempts})",
+                        "{}: {message}; retrying in {} (attempt {} of {attempts})",
+                        shown(url),
                         human_duration(delay),
                         attempt + 1
                     ));
@@ -822,7 +827,7 @@ impl<'a> Transport<'a> {
         let status = response.status();
         let fatal = |message: String| {
             Failure::Fatal(Error::Network {
-                url: url.to_string(),
+                url: shown(url),
                 message,
             })
         };
@@ -868,7 +873,7 @@ impl<'a> Transport<'a> {
         let etag = header(ETAG);
         let last_modified = header(LAST_MODIFIED);
         let final_url = response.url().clone();
-        observer.started(url.as_str(), announced);
+        observer.started(&shown(url), announced);
         let mut bytes = Vec::with_capacity(announced.unwrap_or(0).min(max) as usize);
         loop {
             match response.chunk().await {
@@ -918,14 +923,14 @@ impl<'a> Transport<'a> {
             while let Some(s) = source {
                 if let Some(r) = s.downcast_ref::<RedirectRefused>() {
                     return Failure::Fatal(Error::Refused {
-                        what: url.to_string(),
+                        what: shown(url),
                         message: r.to_string(),
                     });
                 }
                 source = s.source();
             }
             return Failure::Fatal(Error::Network {
-                url: url.to_string(),
+                url: shown(url),
                 message: format!("redirect failed: {cause}"),
             });
         }
@@ -945,7 +950,7 @@ impl<'a> Transport<'a> {
         if e.is_connect() {
             if cause.to_ascii_lowercase().contains("certificate") {
                 return Failure::Fatal(Error::Network {
-                    url: url.to_string(),
+                    url: shown(url),
                     message: format!("TLS certificate not accepted: {cause}"),
                 });
             }
@@ -961,6 +966,23 @@ impl<'a> Transport<'a> {
             None => Failure::Transient(cause),
         }
     }
+}
+
+/// A URL as shown in messages and kept in the index: a password in it is
+/// masked, so it ends up in neither cron mail nor `index.json`.
+///
+/// ```
+/// let url = reqwest::Url::parse("https://me:secret@mirror.example/x.json").unwrap();
+/// assert_eq!(tagwall::fetch::shown(&url), "https://me:***@mirror.example/x.json");
+/// ```
+pub fn shown(url: &Url) -> String {
+    if url.password().is_some() {
+        let mut masked = url.clone();
+        if masked.set_password(Some("***")).is_ok() {
+            return masked.to_string();
+        }
+    }
+    url.to_string()
 }
 
 /// The last path segments of URLs, as file names.

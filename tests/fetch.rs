@@ -1030,3 +1030,27 @@ fn https_with_a_test_authority() {
         bytes(NEW)
     );
 }
+
+#[test]
+fn a_password_in_the_url_is_used_but_never_shown_or_kept() {
+    let server = Server::start(|r, _| match r.header("authorization") {
+        // "me:secret"
+        Some("Basic bWU6c2VjcmV0") => Reply::Ok(bytes(NEW)),
+        _ => Reply::With(401, vec![], b"<html>who are you?</html>".to_vec()),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let url = server.url(NEW_PATH).replace("http://", "http://me:secret@");
+    let (code, err) = fetch(dir.path(), &url, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("http://me:***@127.0.0.1"), "{err}");
+    let index = std::fs::read_to_string(dir.path().join("state/index.json")).unwrap();
+    assert!(
+        index.contains("me:***@") && !index.contains("secret"),
+        "{index}"
+    );
+
+    let wrong = url.replace("secret", "guess");
+    let (code, err) = fetch(dir.path(), &wrong, &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("HTTP 401") && !err.contains("guess"), "{err}");
+}
