@@ -202,9 +202,9 @@ pub fn fetch(opts: &FetchOptions, observer: &dyn Observer) -> Result<FetchReport
         .clone()
         .unwrap_or_else(|| Source::Url(details_page(opts.cloud)));
     // Everything that needs no network is checked before the lock and the network.
-    let transport = match &from {
-        Source::Url(url) => Some(Transport::new(opts, url)?),
-        Source::File(_) => None,
+    let plan = match &from {
+        Source::Url(url) => Plan::Download(Transport::new(opts, url)?),
+        Source::File(path) => Plan::Read(path),
     };
     let mut state = State::lock(&opts.state)?;
     if let Some(kept) = state.cloud()
@@ -218,9 +218,9 @@ pub fn fetch(opts: &FetchOptions, observer: &dyn Observer) -> Result<FetchReport
         )));
     }
     let before = state.current().cloned();
-    let download = match (&from, &transport) {
-        (Source::File(path), _) => read_local(path, opts.max_size)?,
-        (Source::Url(_), Some(t)) => match t.fetch_release(before.as_ref(), observer)? {
+    let download = match &plan {
+        Plan::Read(path) => read_local(path, opts.max_size)?,
+        Plan::Download(t) => match t.fetch_release(before.as_ref(), observer)? {
             Some(d) => d,
             None => {
                 let release = before.ok_or_else(|| Error::Network {
@@ -236,9 +236,6 @@ pub fn fetch(opts: &FetchOptions, observer: &dyn Observer) -> Result<FetchReport
                 });
             }
         },
-        (Source::Url(url), None) => {
-            return Err(Error::Usage(format!("{url}: no transport")));
-        }
     };
 
     let file = ServiceTags::parse(&download.bytes, &download.source)?;
@@ -285,6 +282,12 @@ pub fn cloud_arg(cloud: Cloud) -> &'static str {
         Cloud::AzureGovernment => "usgov",
         Cloud::China => "china",
     }
+}
+
+/// How the bytes will be had.
+enum Plan<'a> {
+    Read(&'a Path),
+    Download(Transport<'a>),
 }
 
 /// Bytes received, with where they came from.
