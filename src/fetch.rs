@@ -22,6 +22,7 @@
 //!    writes the release under its published name and makes it current.
 
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::model::{Cloud, ServiceTags};
 use crate::source;
 use crate::state::{Admission, Origin, Release, State};
@@ -42,6 +43,8 @@ pub const MAX_REDIRECTS: usize = 10;
 pub const DEFAULT_MAX_SIZE: u64 = source::MAX_INPUT_BYTES;
 /// Longest wait between two attempts, however many retries.
 pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+/// How often a download in progress, or a wait between attempts, looks for a signal.
+const INTERRUPT_POLL: Duration = Duration::from_millis(100);
 /// The User-Agent header sent.
 pub const USER_AGENT: &str = concat!("tagwall/", env!("CARGO_PKG_VERSION"));
 
@@ -259,6 +262,8 @@ pub fn fetch(opts: &FetchOptions, observer: &dyn Observer) -> Result<FetchReport
         last_modified: download.last_modified.clone(),
         fetched_at: SystemTime::now(),
     };
+    // The last moment a signal can stop the fetch; admitting is atomic.
+    interrupt::check()?;
     let (admission, release) =
         state.admit(&name, &download.bytes, &file, &origin, opts.allow_older)?;
     let outcome = match admission {
@@ -774,9 +779,17 @@ impl<'a> Transport<'a> {
         let attempts = self.opts.retries.saturating_add(1);
         let mut delay = self.opts.retry_delay;
         for attempt in 1..=attempts {
-            let result = self
-                .runtime
-                .block_on(self.attempt(url, validators, observer));
+            let result = self.runtime.block_on(async {
+                // A signal stops a download at once, even one that is stalled.
+                let work = self.attempt(url, validators, observer);
+                tokio::pin!(work);
+                loop {
+                    match tokio::time::timeout(INTERRUPT_POLL, &mut work).await {
+                        Ok(result) => break result,
+                        Err(_) => interrupt::check().map_err(Failure::Fatal)?,
+                    }
+                }
+            });
             observer.finished();
             match result {
                 Ok(got) => return Ok(got),
@@ -799,7 +812,12 @@ impl<'a> Transport<'a> {
                         human_duration(delay),
                         attempt + 1
                     ));
-                    std::thread::sleep(delay);
+                    let until = std::time::Instant::now() + delay;
+                    while let Some(left) = until.checked_duration_since(std::time::Instant::now()) {
+                        interrupt::check()?;
+                        std::thread::sleep(left.min(INTERRUPT_POLL));
+                    }
+                    interrupt::check()?;
                     delay = delay.saturating_mul(2).min(MAX_RETRY_DELAY);
                 }
             }

@@ -228,6 +228,17 @@ fn tagwall(dir: &Path, args: &[&str]) -> (i32, String) {
 }
 
 fn tagwall_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String) {
+    let mut cmd = command(dir);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.args(args).output().expect("run tagwall");
+    let (_, stderr) = common::text(&out);
+    (out.status.code().unwrap_or(-1), stderr)
+}
+
+/// The tagwall command in `dir`, without the caller's proxy settings.
+fn command(dir: &Path) -> std::process::Command {
     let mut cmd = common::tagwall_in(dir);
     for v in [
         "http_proxy",
@@ -241,12 +252,7 @@ fn tagwall_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String)
     ] {
         cmd.env_remove(v);
     }
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.args(args).output().expect("run tagwall");
-    let (_, stderr) = common::text(&out);
-    (out.status.code().unwrap_or(-1), stderr)
+    cmd
 }
 
 /// `tagwall fetch --from URL` with quick limits (unless `extra` sets them)
@@ -1053,4 +1059,49 @@ fn a_password_in_the_url_is_used_but_never_shown_or_kept() {
     let (code, err) = fetch(dir.path(), &wrong, &[]);
     assert_eq!(code, 2);
     assert!(err.contains("HTTP 401") && !err.contains("guess"), "{err}");
+}
+
+#[test]
+fn a_signal_stops_a_stalled_download_and_keeps_nothing() {
+    let server = Server::start(|_, _| Reply::Stall);
+    let dir = seeded();
+    let before = snapshot(&dir.path().join("state"));
+    let url = server.url(NEW_PATH);
+    let child = command(dir.path())
+        .args([
+            "fetch",
+            "--from",
+            &url,
+            "--timeout",
+            "30s",
+            "--retries",
+            "0",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let waiting = Instant::now();
+    while server.requests().is_empty() {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(10),
+            "no request came"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let signalled = Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        signalled.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        signalled.elapsed()
+    );
+    let (_, err) = common::text(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("interrupted by SIGINT"), "{err}");
+    assert_eq!(snapshot(&dir.path().join("state")), before);
 }

@@ -18,6 +18,8 @@ pub fn register(hb: &mut Handlebars<'_>) {
     hb.register_helper("bicep", Box::new(quote_helper(Quote::Bicep)));
     hb.register_helper("comment", Box::new(quote_helper(Quote::Comment)));
     hb.register_helper("add", Box::new(add));
+    hb.register_helper("html", Box::new(quote_helper(Quote::Html)));
+    hb.register_helper("md", Box::new(quote_helper(Quote::Markdown)));
 }
 
 /// How a value is written into an output syntax.
@@ -37,6 +39,10 @@ pub enum Quote {
     Comment,
     /// A CSV field: quoted when it must be, and never read as a formula.
     Csv,
+    /// HTML text or attribute value.
+    Html,
+    /// Markdown inline text (table cells, list items).
+    Markdown,
 }
 
 impl Quote {
@@ -49,6 +55,8 @@ impl Quote {
             "bicep" => Quote::Bicep,
             "comment" => Quote::Comment,
             "csv" => Quote::Csv,
+            "html" => Quote::Html,
+            "markdown" => Quote::Markdown,
             _ => return None,
         })
     }
@@ -115,6 +123,31 @@ impl Quote {
                     c
                 }
             })),
+            Quote::Html => {
+                for c in s.chars() {
+                    match c {
+                        '&' => out.push_str("&amp;"),
+                        '<' => out.push_str("&lt;"),
+                        '>' => out.push_str("&gt;"),
+                        '"' => out.push_str("&quot;"),
+                        '\'' => out.push_str("&#39;"),
+                        c if crate::model::is_unsafe_char(c) => out.push(' '),
+                        c => out.push(c),
+                    }
+                }
+            }
+            Quote::Markdown => {
+                for c in s.chars() {
+                    if "\\`*_[]<>|".contains(c) {
+                        out.push('\\');
+                        out.push(c);
+                    } else if crate::model::is_unsafe_char(c) {
+                        out.push(' ');
+                    } else {
+                        out.push(c);
+                    }
+                }
+            }
             Quote::Csv => {
                 // A leading = + - @ would make a spreadsheet run the cell as a formula.
                 let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
