@@ -219,9 +219,15 @@ fn parse_size(text: &str) -> std::result::Result<u64, String> {
 #[derive(Args, Debug)]
 struct DiffArgs {
     /// The old release (.json or .json.gz).
-    old: PathBuf,
+    #[arg(required_unless_present = "state")]
+    old: Option<PathBuf>,
     /// The new release (.json or .json.gz).
-    new: PathBuf,
+    #[arg(required_unless_present = "state")]
+    new: Option<PathBuf>,
+    /// State folder (see `tagwall fetch`): compare its previous release with its current one,
+    /// instead of OLD and NEW.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["old", "new"])]
+    state: Option<PathBuf>,
     /// Compare the tags and rules of this policy (default: the built-in policy).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["tags", "all"])]
     policy: Option<PathBuf>,
@@ -651,8 +657,24 @@ fn diff(args: DiffArgs) -> Result<i32> {
     use crate::diff::Scope;
     use crate::render::report;
     use std::io::IsTerminal;
-    let old_loaded = crate::source::read_file(&args.old)?;
-    let new_loaded = crate::source::read_file(&args.new)?;
+    let (old_loaded, new_loaded) = match (&args.state, &args.old, &args.new) {
+        (Some(dir), None, None) => {
+            let (current, previous) = pipeline::load_state(dir)?;
+            let previous = previous.ok_or_else(|| Error::State {
+                path: dir.clone(),
+                message: "only one release is kept here, so there is nothing to compare it with"
+                    .into(),
+            })?;
+            (previous, current)
+        }
+        (None, Some(old), Some(new)) => (
+            crate::source::read_file(old)?,
+            crate::source::read_file(new)?,
+        ),
+        _ => {
+            return Err(Error::Usage("give OLD and NEW, or --state DIR".to_string()));
+        }
+    };
     let (old, new) = (old_loaded.parse()?, new_loaded.parse()?);
     if old.cloud != new.cloud {
         return Err(Error::Usage(format!(

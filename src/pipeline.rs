@@ -103,19 +103,24 @@ pub fn load_build_inputs(opts: &BuildOptions) -> Result<(Loaded, Option<Loaded>)
             "give either --input or --state, not both".to_string(),
         ));
     }
+    let (loaded, previous) = load_state(dir)?;
+    Ok((loaded, given_previous.or(previous)))
+}
+
+/// Read the current release of a state folder and, when there is one, the
+/// release that was current before it; each is checked against its SHA-256
+/// in the index.
+pub fn load_state(dir: &Path) -> Result<(Loaded, Option<Loaded>)> {
     let state = State::open(dir)?;
     let current = state.current().ok_or_else(|| Error::State {
-        path: dir.clone(),
+        path: dir.to_path_buf(),
         message: format!(
             "no release is kept here yet; run `tagwall fetch --state {}` first",
             dir.display()
         ),
     })?;
     let loaded = state.load(current)?;
-    let previous = match given_previous {
-        Some(p) => Some(p),
-        None => state.previous().map(|r| state.load(r)).transpose()?,
-    };
+    let previous = state.previous().map(|r| state.load(r)).transpose()?;
     Ok((loaded, previous))
 }
 

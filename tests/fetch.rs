@@ -577,6 +577,30 @@ fn a_newer_release_replaces_the_current_one_and_feeds_build() {
     );
     assert_eq!(code, 2);
     assert!(err.contains("cannot be used with"), "{err}");
+    // diff --state compares the previous release with the current one.
+    let out = command(dir.path())
+        .args(["diff", "--state", "state", "--all", "--format", "json"])
+        .output()
+        .unwrap();
+    let (stdout, err) = common::text(&out);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{err}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let text = report.to_string();
+    assert!(
+        text.contains("ServiceTags_Public_20250804.json")
+            && text.contains("ServiceTags_Public_20250811.json"),
+        "{text}"
+    );
+    let (code, err) = tagwall(seeded().path(), &["diff", "--state", "state"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("only one release is kept here"), "{err}");
+    let (code, err) = tagwall(
+        dir.path(),
+        &["diff", "--state", "state", "a.json", "b.json"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot be used with"), "{err}");
+
     let (code, err) = tagwall(dir.path(), &["build", "--state", "empty"]);
     assert_eq!(code, 2);
     assert!(err.contains("no release is kept here yet"), "{err}");
