@@ -1113,11 +1113,8 @@ fn a_signal_stops_a_stalled_download_and_keeps_nothing() {
         std::thread::sleep(Duration::from_millis(20));
     }
     let signalled = Instant::now();
-    let kill = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(kill.success());
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(
         signalled.elapsed() < Duration::from_secs(2),
