@@ -116,13 +116,31 @@ pub enum Error {
     /// The output folder is not one tagwall may replace.
     #[error("{path}: {message}")]
     Output { path: PathBuf, message: String },
+
+    /// A download failed: no connection, a timeout, an HTTP error status, a
+    /// broken or oversized body. `url` is what was asked for.
+    #[error("{url}: {message}")]
+    Network { url: String, message: String },
+
+    /// A guard rail refused a download or a release: a redirect or link to a
+    /// host that is not allowed, a changeNumber that goes backwards, a kept
+    /// release that would be overwritten.
+    #[error("{what}: {message}")]
+    Refused { what: String, message: String },
+
+    /// The state folder is busy (locked) or its index is damaged.
+    #[error("{path}: {message}")]
+    State { path: PathBuf, message: String },
 }
 
 impl Error {
     /// The process exit code this error maps to.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Reserved { .. } | Error::EmptyRule { .. } | Error::Limit { .. } => exit::REFUSED,
+            Error::Reserved { .. }
+            | Error::EmptyRule { .. }
+            | Error::Limit { .. }
+            | Error::Refused { .. } => exit::REFUSED,
             _ => exit::ERROR,
         }
     }

@@ -13,6 +13,7 @@ use crate::render::report;
 use crate::render::{Engine, Job, Previous, Provenance, find_targets};
 use crate::select::{Selection, all_tags_policy, select};
 use crate::source::{self, Loaded, sha256_hex};
+use crate::state::State;
 use crate::write;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -26,8 +27,11 @@ pub const DIFF_JSON: &str = "diff.json";
 /// Everything `tagwall build` needs, free of command-line concerns.
 #[derive(Clone, Debug, Default)]
 pub struct BuildOptions {
-    /// Service Tags file; the newest bundled release when `None`.
+    /// Service Tags file; the newest bundled release when `None` (and no `state`).
     pub input: Option<PathBuf>,
+    /// State folder: use its current release as the input, and its previous
+    /// release as `previous` unless that is given. Excludes `input`.
+    pub state: Option<PathBuf>,
     /// Policy file; the built-in default when `None`.
     pub policy: Option<PathBuf>,
     /// The previous release, for delta files.
@@ -51,6 +55,8 @@ pub struct BuildReport {
     pub out: PathBuf,
     /// Provenance of the input.
     pub input: Provenance,
+    /// File name of the previous release the deltas start from, if any.
+    pub previous: Option<String>,
     /// Targets rendered.
     pub targets: Vec<&'static str>,
     /// Number of files written (without the manifest).
@@ -78,6 +84,44 @@ pub fn load_input(path: Option<&Path>) -> Result<Loaded> {
         Some(p) => source::read_file(p),
         None => source::bundled(0),
     }
+}
+
+/// Read the input and the previous release of a build: `input` (or the
+/// newest bundled release) and `previous`, or the current and previous
+/// releases of the state folder (an explicit `previous` still wins).
+pub fn load_build_inputs(opts: &BuildOptions) -> Result<(Loaded, Option<Loaded>)> {
+    let given_previous = opts
+        .previous
+        .as_deref()
+        .map(source::read_file)
+        .transpose()?;
+    let Some(dir) = &opts.state else {
+        return Ok((load_input(opts.input.as_deref())?, given_previous));
+    };
+    if opts.input.is_some() {
+        return Err(Error::Usage(
+            "give either --input or --state, not both".to_string(),
+        ));
+    }
+    let (loaded, previous) = load_state(dir)?;
+    Ok((loaded, given_previous.or(previous)))
+}
+
+/// Read the current release of a state folder and, when there is one, the
+/// release that was current before it; each is checked against its SHA-256
+/// in the index.
+pub fn load_state(dir: &Path) -> Result<(Loaded, Option<Loaded>)> {
+    let state = State::open(dir)?;
+    let current = state.current().ok_or_else(|| Error::State {
+        path: dir.to_path_buf(),
+        message: format!(
+            "no release is kept here yet; run `tagwall fetch --state {}` first",
+            dir.display()
+        ),
+    })?;
+    let loaded = state.load(current)?;
+    let previous = state.previous().map(|r| state.load(r)).transpose()?;
+    Ok((loaded, previous))
 }
 
 /// Read a policy file, or the built-in default.
@@ -192,18 +236,13 @@ struct ManifestPolicy<'a> {
 
 /// Run the whole build: every stage, then one atomic write.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
-    let loaded = load_input(opts.input.as_deref())?;
+    let (loaded, previous_loaded) = load_build_inputs(opts)?;
     let file = loaded.parse()?;
     let policy = load_policy(opts.policy.as_deref())?;
     let selection = resolve(&file, &policy, opts.all_tags, opts.nsg_mode)?;
     interrupt::check()?;
     let targets = find_targets(&opts.targets)?;
     let engine = Engine::new(opts.templates.as_deref())?;
-    let previous_loaded = opts
-        .previous
-        .as_deref()
-        .map(source::read_file)
-        .transpose()?;
     let previous_file = previous_loaded.as_ref().map(Loaded::parse).transpose()?;
     if let Some(old) = &previous_file
         && old.cloud != file.cloud
@@ -283,6 +322,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     Ok(BuildReport {
         out: opts.out.clone(),
         input: job.provenance.clone(),
+        previous: job.previous.as_ref().map(|p| p.provenance.file.clone()),
         targets: names,
         files: files.len(),
         rules: selection.rules.len(),
