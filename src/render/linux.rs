@@ -203,6 +203,16 @@ fn provenance_lines(sel: &SelectedRule<'_>) -> Vec<String> {
         .collect()
 }
 
+/// The rule's name, with its description when the policy gives one.
+fn rule_label(sel: &SelectedRule<'_>) -> String {
+    let rule = &sel.rule;
+    let text = match &rule.description {
+        Some(d) => format!("{} ({d})", rule.name),
+        None => rule.name.clone(),
+    };
+    clean(&text, 256)
+}
+
 fn set_name(target: &Target, sel: &SelectedRule<'_>, family: Family) -> String {
     // The generic context already ran these names through a Namer, which
     // refuses collisions; the mapping itself is deterministic.
@@ -373,7 +383,7 @@ pub fn nftables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
                     Family::V4 => "ipv4_addr",
                     Family::V6 => "ipv6_addr",
                 },
-                rule: clean(&sel.rule.name, 256),
+                rule: rule_label(sel),
                 comment: provenance(sel, job, NFT_MAX_COMMENT),
                 tags: provenance_lines(sel),
                 count: list.len(),
@@ -620,7 +630,7 @@ fn ipset_of(target: &Target, sel: &SelectedRule<'_>, family: Family, list: Vec<S
         maxelem: ipset_maxelem(list.len()),
         loaded_maxelem: ipset_maxelem(list.len()),
         count: list.len(),
-        rule: clean(&sel.rule.name, 256),
+        rule: rule_label(sel),
         tags: provenance_lines(sel),
         prefixes: list,
     }
@@ -766,4 +776,58 @@ pub fn iptables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
         "delta": delta,
     });
     Ok(ctx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{PortRange, Rule};
+
+    fn rule(protocol: Protocol, ports: &[(u16, u16)]) -> Rule {
+        let mut r = crate::policy::Policy::builtin().rules[0].clone();
+        r.protocol = protocol;
+        r.ports = ports
+            .iter()
+            .map(|&(start, end)| PortRange { start, end })
+            .collect();
+        r
+    }
+
+    #[test]
+    fn multiport_holds_fifteen_ports_a_range_counting_twice() {
+        assert_eq!(ipt_ports(&rule(Protocol::Udp, &[])), ["-p udp"]);
+        assert_eq!(
+            ipt_ports(&rule(Protocol::Tcp, &[(8000, 8080)])),
+            ["-p tcp --dport 8000:8080"]
+        );
+        let mut ports: Vec<(u16, u16)> = (1..=13).map(|p| (p, p)).collect();
+        ports.push((100, 200));
+        assert_eq!(
+            ipt_ports(&rule(Protocol::Tcp, &ports)),
+            ["-p tcp -m multiport --dports 1,2,3,4,5,6,7,8,9,10,11,12,13,100:200"]
+        );
+        ports.insert(0, (20, 20));
+        assert_eq!(
+            ipt_ports(&rule(Protocol::Tcp, &ports)),
+            [
+                "-p tcp -m multiport --dports 20,1,2,3,4,5,6,7,8,9,10,11,12,13",
+                "-p tcp -m multiport --dports 100:200"
+            ]
+        );
+    }
+
+    #[test]
+    fn comments_are_clean_and_short() {
+        assert_eq!(clean("a\"b\\c\u{e9}\n", 100), "a'b/c??");
+        assert_eq!(clean(&"x".repeat(300), NFT_MAX_COMMENT).len(), 128);
+    }
+
+    #[test]
+    fn maxelem_only_moves_past_powers_of_two() {
+        assert_eq!(ipset_maxelem(0), IPSET_MIN_MAXELEM);
+        assert_eq!(ipset_maxelem(32_768), 65_536);
+        assert_eq!(ipset_maxelem(32_769), 131_072);
+        assert_eq!(ipset_hashsize(3), 64);
+        assert_eq!(ipset_hashsize(1000), 1024);
+    }
 }
