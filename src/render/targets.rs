@@ -134,7 +134,7 @@ pub static TARGETS: &[Target] = &[
     },
     Target {
         name: "nftables",
-        summary: "an nftables ruleset for `nft -f`: a table of its own, a set per rule and family, \
+        summary: "An nftables ruleset for `nft -f`: a table of its own, a set per rule and family, \
                   atomic reloads and element deltas",
         files: &[
             file!("tagwall.nft", "nftables/ruleset.nft", Once),
