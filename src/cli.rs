@@ -3,7 +3,6 @@
 //! prints. Errors print as one message with their cause chain, and a closed
 //! pipe (`tagwall show ... | head`) ends the program quietly.
 
-use crate::aggregate::AddressSet;
 use crate::error::{Error, Result, exit};
 use crate::pipeline::{self, BuildOptions};
 use crate::policy::{FamilyFilter, NsgMode, Policy, Rule};
@@ -53,6 +52,8 @@ enum Command {
     },
     /// Render firewall configuration for every target (or those named) into an output folder.
     Build(BuildArgs),
+    /// Show what changed between two releases, per tag and per rule (exit 1 when addresses changed).
+    Diff(DiffArgs),
     /// List the targets with their files and limits.
     Targets,
     /// Write the default policy, with comments, as a file to start from.
@@ -94,6 +95,44 @@ struct BuildArgs {
     nsg_mode: Option<NsgModeArg>,
 }
 
+#[derive(Args, Debug)]
+struct DiffArgs {
+    /// The old release (.json or .json.gz).
+    old: PathBuf,
+    /// The new release (.json or .json.gz).
+    new: PathBuf,
+    /// Compare the tags and rules of this policy (default: the built-in policy).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["tags", "all"])]
+    policy: Option<PathBuf>,
+    /// Compare these tags (names or glob patterns; repeatable) instead of a policy's.
+    #[arg(long = "tag", value_name = "TAG", conflicts_with = "all")]
+    tags: Vec<String>,
+    /// Compare every tag of both releases.
+    #[arg(long)]
+    all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: FormatArg,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    Text,
+    Markdown,
+    Json,
+    Html,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 enum FamilyArg {
     Ipv4,
@@ -120,6 +159,10 @@ pub fn main() -> i32 {
         }
     };
     let quiet = cli.quiet;
+    if let Err(e) = crate::interrupt::install() {
+        report_error(&e, quiet);
+        return e.exit_code();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => {
@@ -165,6 +208,7 @@ fn run(cli: Cli) -> Result<i32> {
         } => show(input.as_deref(), family, tags, quiet),
         Command::Aggregate { file } => aggregate(file.as_deref()),
         Command::Build(args) => build(args, quiet),
+        Command::Diff(args) => diff(args),
         Command::Targets => targets(),
         Command::Init { path, force } => init(&path, force, quiet),
     }
@@ -283,18 +327,39 @@ fn aggregate(file: Option<&Path>) -> Result<i32> {
             ("<stdin>".to_string(), s)
         }
     };
-    let nets = crate::source::parse_prefix_list(&text, &name)?;
-    let set = AddressSet::from_prefixes(&nets);
-    let mut out = String::with_capacity(nets.len() * 16);
-    use std::fmt::Write as _;
-    for n in set.v4_prefixes() {
-        let _ = writeln!(out, "{n}");
+    let set = crate::source::parse_prefix_set(&text, &name)?;
+    let mut out = String::with_capacity(set.v4.ranges().len() * 18);
+    for (addr, len) in set.v4.prefixes() {
+        push_v4(&mut out, addr, len);
     }
+    use std::fmt::Write as _;
     for n in set.v6_prefixes() {
         let _ = writeln!(out, "{n}");
     }
     stdout_write(out.as_bytes())?;
     Ok(exit::SUCCESS)
+}
+
+/// `a.b.c.d/len\n`, without the formatting machinery (lists run to millions).
+fn push_v4(out: &mut String, addr: u32, len: u8) {
+    fn num(out: &mut String, n: u32) {
+        if n >= 100 {
+            out.push(char::from(b'0' + (n / 100) as u8));
+        }
+        if n >= 10 {
+            out.push(char::from(b'0' + (n / 10 % 10) as u8));
+        }
+        out.push(char::from(b'0' + (n % 10) as u8));
+    }
+    for (i, shift) in [24, 16, 8, 0].into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        num(out, (addr >> shift) & 0xff);
+    }
+    out.push('/');
+    num(out, u32::from(len));
+    out.push('\n');
 }
 
 fn build(args: BuildArgs, quiet: bool) -> Result<i32> {
@@ -335,6 +400,56 @@ fn build(args: BuildArgs, quiet: bool) -> Result<i32> {
         ),
     );
     Ok(exit::SUCCESS)
+}
+
+fn diff(args: DiffArgs) -> Result<i32> {
+    use crate::diff::Scope;
+    use crate::render::report;
+    use std::io::IsTerminal;
+    let old_loaded = crate::source::read_file(&args.old)?;
+    let new_loaded = crate::source::read_file(&args.new)?;
+    let (old, new) = (old_loaded.parse()?, new_loaded.parse()?);
+    if old.cloud != new.cloud {
+        return Err(Error::Usage(format!(
+            "{} is of the {} cloud and {} of the {} cloud; compare releases of one cloud",
+            old.source, old.cloud, new.source, new.cloud
+        )));
+    }
+    let scope = if args.all {
+        Scope::All
+    } else if !args.tags.is_empty() {
+        Scope::Tags(args.tags)
+    } else {
+        Scope::Policy(pipeline::load_policy(args.policy.as_deref())?.policy)
+    };
+    let d = crate::diff::diff(
+        &old,
+        pipeline::provenance(&old_loaded, &old),
+        &new,
+        pipeline::provenance(&new_loaded, &new),
+        &scope,
+    )?;
+    let text = match args.format {
+        FormatArg::Text => {
+            let color = match args.color {
+                ColorArg::Always => true,
+                ColorArg::Never => false,
+                ColorArg::Auto => {
+                    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            report::text(&d, color)
+        }
+        FormatArg::Markdown => report::markdown(&d)?,
+        FormatArg::Json => report::json(&d)?,
+        FormatArg::Html => report::html(&d, &[])?,
+    };
+    stdout_write(text.as_bytes())?;
+    Ok(if d.has_changes() {
+        exit::CHANGED
+    } else {
+        exit::SUCCESS
+    })
 }
 
 fn targets() -> Result<i32> {

@@ -109,6 +109,10 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// A signal arrived; nothing was changed.
+    #[error("interrupted by {0}; the output and state folders were left as they were")]
+    Interrupted(&'static str),
+
     /// The output folder is not one tagwall may replace.
     #[error("{path}: {message}")]
     Output { path: PathBuf, message: String },

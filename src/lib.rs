@@ -11,7 +11,10 @@
 
 pub mod aggregate;
 pub mod cli;
+pub mod diff;
 pub mod error;
+pub mod guard;
+pub mod interrupt;
 pub mod model;
 pub mod pipeline;
 pub mod policy;

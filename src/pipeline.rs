@@ -4,9 +4,12 @@
 //! from a plain [`BuildOptions`], so the command line, the scheduled job and
 //! the benchmarks all run the very same code.
 
+use crate::diff::{self, Scope};
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::model::ServiceTags;
 use crate::policy::{NsgMode, Policy};
+use crate::render::report;
 use crate::render::{Engine, Job, Previous, Provenance, find_targets};
 use crate::select::{Selection, all_tags_policy, select};
 use crate::source::{self, Loaded, sha256_hex};
@@ -14,6 +17,11 @@ use crate::write;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// The change report written beside the configs when a previous release is given.
+pub const DIFF_MARKDOWN: &str = "diff.md";
+/// The same report as JSON.
+pub const DIFF_JSON: &str = "diff.json";
 
 /// Everything `tagwall build` needs, free of command-line concerns.
 #[derive(Clone, Debug, Default)]
@@ -96,6 +104,8 @@ pub fn load_policy(path: Option<&Path>) -> Result<LoadedPolicy> {
 /// Provenance of a loaded, parsed file.
 pub fn provenance(loaded: &Loaded, file: &ServiceTags) -> Provenance {
     let name = loaded.name.strip_prefix("bundled:").unwrap_or(&loaded.name);
+    // A gzip file holds the release under its published name.
+    let name = name.strip_suffix(".gz").unwrap_or(name);
     let base = Path::new(name)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -153,7 +163,16 @@ struct Manifest<'a> {
     input: ManifestInput<'a>,
     policy: ManifestPolicy<'a>,
     all_tags: bool,
+    previous: Option<ManifestPrevious<'a>>,
     targets: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ManifestPrevious<'a> {
+    file: &'a str,
+    cloud: &'a str,
+    change_number: u64,
+    sha256: &'a str,
 }
 
 #[derive(Serialize)]
@@ -177,6 +196,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let file = loaded.parse()?;
     let policy = load_policy(opts.policy.as_deref())?;
     let selection = resolve(&file, &policy, opts.all_tags, opts.nsg_mode)?;
+    interrupt::check()?;
     let targets = find_targets(&opts.targets)?;
     let engine = Engine::new(opts.templates.as_deref())?;
     let previous_loaded = opts
@@ -209,7 +229,27 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         },
     };
     let rendered = engine.render(&job, &targets)?;
+    interrupt::check()?;
     let mut files = BTreeMap::new();
+    if let (Some(old), Some(prev)) = (&previous_file, &job.previous) {
+        let scope = if opts.all_tags {
+            Scope::All
+        } else {
+            Scope::Policy(policy.policy.clone())
+        };
+        let d = diff::diff(
+            old,
+            prev.provenance.clone(),
+            &file,
+            job.provenance.clone(),
+            &scope,
+        )?;
+        files.insert(
+            PathBuf::from(DIFF_MARKDOWN),
+            report::markdown(&d)?.into_bytes(),
+        );
+        files.insert(PathBuf::from(DIFF_JSON), report::json(&d)?.into_bytes());
+    }
     for (target, outputs) in rendered {
         for (path, bytes) in outputs {
             files.insert(Path::new(target.name).join(path), bytes);
@@ -231,6 +271,12 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             sha256: &policy.sha256,
         },
         all_tags: opts.all_tags,
+        previous: job.previous.as_ref().map(|p| ManifestPrevious {
+            file: &p.provenance.file,
+            cloud: &p.provenance.cloud,
+            change_number: p.provenance.change_number,
+            sha256: &p.provenance.sha256,
+        }),
         targets: names.clone(),
     };
     write::commit(&opts.out, &files, &manifest)?;

@@ -49,7 +49,7 @@ pub fn commit<M: Serialize>(
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(|e| Error::io("cannot create folder", dir, e))?;
         }
-        write_synced(&path, bytes)?;
+        fs::write(&path, bytes).map_err(|e| Error::io("cannot write", &path, e))?;
         entries.insert(
             rel.to_string_lossy().replace('\\', "/"),
             FileEntry {
@@ -65,9 +65,16 @@ pub fn commit<M: Serialize>(
     doc["files"] = serde_json::to_value(&entries).unwrap_or_default();
     let mut text = serde_json::to_vec_pretty(&doc).unwrap_or_default();
     text.push(b'\n');
-    write_synced(&staging.path().join(MANIFEST), &text)?;
-    sync_tree(staging.path())?;
+    let manifest_path = staging.path().join(MANIFEST);
+    fs::write(&manifest_path, &text).map_err(|e| Error::io("cannot write", &manifest_path, e))?;
+    // One syncfs flushes every staged file and folder before the swap; an
+    // fsync per file would cost seconds on an --all-tags build.
+    let dir =
+        File::open(staging.path()).map_err(|e| Error::io("cannot open", staging.path(), e))?;
+    rustix::fs::syncfs(&dir).map_err(|e| Error::io("cannot flush", staging.path(), e.into()))?;
 
+    // The last moment to stop: after this the new output is in place.
+    crate::interrupt::check()?;
     if out.exists() {
         rustix::fs::renameat_with(
             rustix::fs::CWD,
@@ -135,16 +142,6 @@ fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io("cannot flush folder", dir, e))
-}
-
-fn sync_tree(dir: &Path) -> Result<()> {
-    for entry in fs::read_dir(dir).map_err(|e| Error::io("cannot read folder", dir, e))? {
-        let entry = entry.map_err(|e| Error::io("cannot read folder", dir, e))?;
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            sync_tree(&entry.path())?;
-        }
-    }
-    sync_dir(dir)
 }
 
 #[cfg(test)]

@@ -19,6 +19,8 @@ pub fn register(hb: &mut Handlebars<'_>) {
     hb.register_helper("comment", Box::new(quote_helper(Quote::Comment)));
     hb.register_helper("dq", Box::new(quote_helper(Quote::Dq)));
     hb.register_helper("add", Box::new(add));
+    hb.register_helper("html", Box::new(quote_helper(Quote::Html)));
+    hb.register_helper("md", Box::new(quote_helper(Quote::Markdown)));
 }
 
 /// How a value is written into an output syntax.
@@ -42,6 +44,10 @@ pub enum Quote {
     /// escape inside strings, so nothing is escaped: `"` becomes `'`, `\`
     /// becomes `/`, and anything but printable ASCII becomes `?`.
     Dq,
+    /// HTML text or attribute value.
+    Html,
+    /// Markdown inline text (table cells, list items).
+    Markdown,
 }
 
 impl Quote {
@@ -55,6 +61,8 @@ impl Quote {
             "comment" => Quote::Comment,
             "csv" => Quote::Csv,
             "dq" => Quote::Dq,
+            "html" => Quote::Html,
+            "markdown" => Quote::Markdown,
             _ => return None,
         })
     }
@@ -125,6 +133,31 @@ impl Quote {
                 out.push('"');
                 out.extend(s.chars().map(dq_char));
                 out.push('"');
+            }
+            Quote::Html => {
+                for c in s.chars() {
+                    match c {
+                        '&' => out.push_str("&amp;"),
+                        '<' => out.push_str("&lt;"),
+                        '>' => out.push_str("&gt;"),
+                        '"' => out.push_str("&quot;"),
+                        '\'' => out.push_str("&#39;"),
+                        c if crate::model::is_unsafe_char(c) => out.push(' '),
+                        c => out.push(c),
+                    }
+                }
+            }
+            Quote::Markdown => {
+                for c in s.chars() {
+                    if "\\`*_[]<>|".contains(c) {
+                        out.push('\\');
+                        out.push(c);
+                    } else if crate::model::is_unsafe_char(c) {
+                        out.push(' ');
+                    } else {
+                        out.push(c);
+                    }
+                }
             }
             Quote::Csv => {
                 // A leading = + - @ would make a spreadsheet run the cell as a formula.
