@@ -422,6 +422,7 @@ fn show(
     let policy = Policy {
         options: Default::default(),
         rules: vec![rule],
+        targets: Default::default(),
     };
     let selection = match crate::select::select(&file, &policy, "command line") {
         Ok(s) => s,

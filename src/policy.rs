@@ -26,6 +26,117 @@ pub struct Policy {
     /// The rules, in order.
     #[serde(rename = "rule", default)]
     pub rules: Vec<Rule>,
+    /// Settings of individual targets (`[targets.nftables]` ...).
+    #[serde(default)]
+    pub targets: TargetOptions,
+}
+
+/// Settings of individual targets, one table each.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetOptions {
+    /// `[targets.nftables]`.
+    #[serde(default)]
+    pub nftables: NftablesOptions,
+    /// `[targets.iptables]`.
+    #[serde(default)]
+    pub iptables: IptablesOptions,
+}
+
+/// `[targets.nftables]`: where the nftables ruleset lives and what it does
+/// with traffic no rule matches.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NftablesOptions {
+    /// The `inet` table tagwall owns; every full load replaces it whole.
+    #[serde(default = "NftablesOptions::default_table")]
+    pub table: String,
+    /// Priority of the table's base chains (0 is `filter`).
+    #[serde(default)]
+    pub priority: i16,
+    /// What happens to traffic that no rule matches.
+    #[serde(default)]
+    pub unmatched: Unmatched,
+}
+
+impl NftablesOptions {
+    fn default_table() -> String {
+        "tagwall".to_string()
+    }
+}
+
+impl Default for NftablesOptions {
+    fn default() -> Self {
+        NftablesOptions {
+            table: NftablesOptions::default_table(),
+            priority: 0,
+            unmatched: Unmatched::default(),
+        }
+    }
+}
+
+/// `[targets.iptables]`: the names of tagwall's chains and what they do with
+/// traffic no rule matches.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IptablesOptions {
+    /// Prefix of the chains (`TAGWALL` gives `TAGWALL-INPUT`, `TAGWALL-FORWARD`,
+    /// `TAGWALL-OUTPUT`).
+    #[serde(default = "IptablesOptions::default_chain")]
+    pub chain: String,
+    /// What happens to traffic that no rule matches.
+    #[serde(default)]
+    pub unmatched: Unmatched,
+}
+
+impl IptablesOptions {
+    fn default_chain() -> String {
+        "TAGWALL".to_string()
+    }
+}
+
+impl Default for IptablesOptions {
+    fn default() -> Self {
+        IptablesOptions {
+            chain: IptablesOptions::default_chain(),
+            unmatched: Unmatched::default(),
+        }
+    }
+}
+
+/// What a Linux target does with traffic that none of its rules matches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unmatched {
+    /// Leave it to the rest of the ruleset (the admin's own rules).
+    #[default]
+    Continue,
+    /// Drop it; replies to allowed connections, loopback and IPv6 neighbour
+    /// discovery still pass.
+    Drop,
+}
+
+impl Unmatched {
+    /// `continue` or `drop`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unmatched::Continue => "continue",
+            Unmatched::Drop => "drop",
+        }
+    }
+}
+
+/// Longest nftables table name tagwall accepts.
+pub const MAX_NFT_TABLE: usize = 32;
+/// Longest iptables chain prefix (the kernel allows 28 characters per chain,
+/// and `-FORWARD` takes 8).
+pub const MAX_IPT_CHAIN_PREFIX: usize = 20;
+
+/// A name for a kernel object: a letter, then letters, digits and `_`.
+fn is_kernel_identifier(s: &str, max: usize) -> bool {
+    s.len() <= max
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Policy-wide options.
@@ -451,6 +562,28 @@ impl Policy {
                 ));
             }
         }
+        let nft = &self.targets.nftables;
+        if !is_kernel_identifier(&nft.table, MAX_NFT_TABLE) {
+            return fail(format!(
+                "[targets.nftables] table {:?} must be a letter then up to {} letters, digits or _",
+                nft.table,
+                MAX_NFT_TABLE - 1
+            ));
+        }
+        if !(-400..=400).contains(&nft.priority) {
+            return fail(format!(
+                "[targets.nftables] priority {} is outside -400..400",
+                nft.priority
+            ));
+        }
+        let ipt = &self.targets.iptables;
+        if !is_kernel_identifier(&ipt.chain, MAX_IPT_CHAIN_PREFIX) {
+            return fail(format!(
+                "[targets.iptables] chain {:?} must be a letter then up to {} letters, digits or _",
+                ipt.chain,
+                MAX_IPT_CHAIN_PREFIX - 1
+            ));
+        }
         // NSG priorities are unique per direction.
         for dir in [Direction::Outbound, Direction::Inbound] {
             let mut seen: std::collections::BTreeMap<u16, &str> = Default::default();
@@ -508,6 +641,7 @@ mod tests {
         }
         assert!(!p.options.allow_missing_tags);
         assert!(p.options.allow_reserved.is_empty());
+        assert_eq!(p.targets, TargetOptions::default());
     }
 
     fn err(text: &str) -> String {
@@ -550,6 +684,22 @@ mod tests {
                 "unknown variant `everything`",
             ),
             ("".into(), "no [[rule]]"),
+            (
+                format!("{rule}[targets.nftables]\ntable = \"a b\""),
+                "table \"a b\" must be a letter",
+            ),
+            (
+                format!("{rule}[targets.nftables]\npriority = 1000"),
+                "outside -400..400",
+            ),
+            (
+                format!("{rule}[targets.iptables]\nchain = \"-j\""),
+                "chain \"-j\" must be a letter",
+            ),
+            (
+                format!("{rule}[targets.iptables]\nunmatched = \"reject\""),
+                "unknown variant `reject`",
+            ),
         ];
         for (text, want) in cases {
             let got = err(&text);
