@@ -198,18 +198,51 @@ pub struct FetchReport {
     pub source: String,
 }
 
-/// Fetch the newest release into the state folder (see the module docs).
-pub fn fetch(opts: &FetchOptions, observer: &dyn Observer) -> Result<FetchReport> {
+/// A release downloaded (or read) and validated, held in memory; nothing
+/// about it is kept until [`admit`] says so.
+#[derive(Debug)]
+pub struct Candidate {
+    /// The file's bytes, exactly as published.
+    pub bytes: Vec<u8>,
+    /// The bytes, parsed and validated.
+    pub file: ServiceTags,
+    /// The name it will be kept under (Microsoft's file name).
+    pub name: String,
+    /// Where it came from, for the index.
+    pub origin: Origin,
+}
+
+/// What [`obtain`] found.
+#[derive(Debug)]
+pub enum Obtained {
+    /// The server answered 304 Not Modified: the current release stands.
+    NotModified(Release),
+    /// A release to consider (it may be the current one again).
+    Candidate(Box<Candidate>),
+}
+
+/// Download (or read) a release and validate it, without keeping anything:
+/// the caller decides, after its own checks, whether to [`admit`] it.
+/// `state` must be the locked state folder (its current release drives the
+/// conditional GET).
+pub fn obtain(opts: &FetchOptions, state: &State, observer: &dyn Observer) -> Result<Obtained> {
     let from = opts
         .from
         .clone()
         .unwrap_or_else(|| Source::Url(details_page(opts.cloud)));
-    // Everything that needs no network is checked before the lock and the network.
     let plan = match &from {
         Source::Url(url) => Plan::Download(Transport::new(opts, url)?),
         Source::File(path) => Plan::Read(path),
     };
-    let mut state = State::lock(&opts.state)?;
+    obtain_with(&plan, opts, state, observer)
+}
+
+fn obtain_with(
+    plan: &Plan<'_>,
+    opts: &FetchOptions,
+    state: &State,
+    observer: &dyn Observer,
+) -> Result<Obtained> {
     if let Some(kept) = state.cloud()
         && kept != opts.cloud
     {
@@ -221,7 +254,7 @@ pub fn fetch(opts: &FetchOptions, observer: &dyn Observer) -> Result<FetchReport
         )));
     }
     let before = state.current().cloned();
-    let download = match &plan {
+    let download = match plan {
         Plan::Read(path) => read_local(path, opts.max_size)?,
         Plan::Download(t) => match t.fetch_release(before.as_ref(), observer)? {
             Some(d) => d,
@@ -230,17 +263,10 @@ pub fn fetch(opts: &FetchOptions, observer: &dyn Observer) -> Result<FetchReport
                     url: shown(&t.start),
                     message: "answered 304 Not Modified, but nothing is kept".into(),
                 })?;
-                return Ok(FetchReport {
-                    outcome: Outcome::NotModified,
-                    path: state.path(&release),
-                    source: release.source.clone(),
-                    release,
-                    replaced: None,
-                });
+                return Ok(Obtained::NotModified(release));
             }
         },
     };
-
     let file = ServiceTags::parse(&download.bytes, &download.source)?;
     if file.cloud != opts.cloud {
         return Err(Error::Invalid {
@@ -262,10 +288,26 @@ pub fn fetch(opts: &FetchOptions, observer: &dyn Observer) -> Result<FetchReport
         last_modified: download.last_modified.clone(),
         fetched_at: SystemTime::now(),
     };
+    Ok(Obtained::Candidate(Box::new(Candidate {
+        bytes: download.bytes,
+        file,
+        name,
+        origin,
+    })))
+}
+
+/// Keep a candidate in the state folder and make it current (atomic).
+pub fn admit(state: &mut State, candidate: &Candidate, allow_older: bool) -> Result<FetchReport> {
+    let before = state.current().cloned();
     // The last moment a signal can stop the fetch; admitting is atomic.
     interrupt::check()?;
-    let (admission, release) =
-        state.admit(&name, &download.bytes, &file, &origin, opts.allow_older)?;
+    let (admission, release) = state.admit(
+        &candidate.name,
+        &candidate.bytes,
+        &candidate.file,
+        &candidate.origin,
+        allow_older,
+    )?;
     let outcome = match admission {
         Admission::Added => Outcome::Added,
         Admission::Reinstated => Outcome::Reinstated,
@@ -276,8 +318,32 @@ pub fn fetch(opts: &FetchOptions, observer: &dyn Observer) -> Result<FetchReport
         path: state.path(&release),
         replaced: before.filter(|b| outcome != Outcome::AlreadyCurrent && b.file != release.file),
         release,
-        source: download.source,
+        source: candidate.origin.source.clone(),
     })
+}
+
+/// Fetch the newest release into the state folder: [`obtain`] it, then [`admit`] it.
+pub fn fetch(opts: &FetchOptions, observer: &dyn Observer) -> Result<FetchReport> {
+    let from = opts
+        .from
+        .clone()
+        .unwrap_or_else(|| Source::Url(details_page(opts.cloud)));
+    // Everything that needs no network is checked before the lock and the network.
+    let plan = match &from {
+        Source::Url(url) => Plan::Download(Transport::new(opts, url)?),
+        Source::File(path) => Plan::Read(path),
+    };
+    let mut state = State::lock(&opts.state)?;
+    match obtain_with(&plan, opts, &state, observer)? {
+        Obtained::NotModified(release) => Ok(FetchReport {
+            outcome: Outcome::NotModified,
+            path: state.path(&release),
+            source: release.source.clone(),
+            release,
+            replaced: None,
+        }),
+        Obtained::Candidate(candidate) => admit(&mut state, &candidate, opts.allow_older),
+    }
 }
 
 /// The `--cloud` value that names a cloud.
