@@ -161,6 +161,59 @@ impl State {
         })
     }
 
+    /// Like [`State::lock`], but waits up to `timeout` for another process
+    /// to release the lock before giving up.
+    pub fn lock_wait(dir: &Path, timeout: std::time::Duration) -> Result<State> {
+        let start = std::time::Instant::now();
+        loop {
+            match State::lock(dir) {
+                Err(Error::State { message, .. })
+                    if message.contains("lock is held") && start.elapsed() < timeout =>
+                {
+                    crate::interrupt::check()?;
+                    std::thread::sleep(std::time::Duration::from_millis(100));
+                }
+                Err(Error::State { path, message }) if message.contains("lock is held") => {
+                    return Err(Error::State {
+                        path,
+                        message: format!(
+                            "another tagwall process is still using this state folder after {}s; \
+                             try again when it has finished",
+                            timeout.as_secs()
+                        ),
+                    });
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Read a JSON record kept beside the index (`None` when there is none).
+    pub fn record<T: serde::de::DeserializeOwned>(&self, name: &str) -> Result<Option<T>> {
+        let path = self.dir.join(name);
+        match fs::read(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("cannot read", &path, e)),
+            Ok(bytes) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| Error::State {
+                    path,
+                    message: format!("damaged record: {e}"),
+                }),
+        }
+    }
+
+    /// Replace a JSON record kept beside the index, atomically; needs the lock.
+    pub fn write_record<T: Serialize>(&self, name: &str, value: &T) -> Result<()> {
+        if self.lock.is_none() {
+            return Err(Error::State {
+                path: self.dir.clone(),
+                message: "opened read-only; lock the state folder to change it".into(),
+            });
+        }
+        write_json(&self.dir, name, value)
+    }
+
     /// The state folder.
     pub fn dir(&self) -> &Path {
         &self.dir
@@ -417,10 +470,15 @@ fn read_index(dir: &Path) -> Result<Index> {
 }
 
 fn write_index(dir: &Path, index: &Index) -> Result<()> {
-    let path = dir.join(INDEX);
-    let mut text = serde_json::to_vec_pretty(index).map_err(|e| Error::State {
+    write_json(dir, INDEX, index)
+}
+
+/// Replace `dir/name` with `value` as JSON, atomically and durably.
+fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<()> {
+    let path = dir.join(name);
+    let mut text = serde_json::to_vec_pretty(value).map_err(|e| Error::State {
         path: path.clone(),
-        message: format!("cannot serialise the index: {e}"),
+        message: format!("cannot serialise {name}: {e}"),
     })?;
     text.push(b'\n');
     let tmp = tempfile::Builder::new()
