@@ -62,6 +62,8 @@ enum Command {
     /// 3 refused by a guard rail (an older changeNumber, a host that is not allowed).
     /// Any failure leaves the state folder as it was.
     Fetch(FetchArgs),
+    /// The unattended job: fetch, check the guard rails, render and write, all or nothing.
+    Run(Box<RunArgs>),
     /// Show what changed between two releases, per tag and per rule (exit 1 when addresses changed).
     Diff(DiffArgs),
     /// List the targets with their files and limits.
@@ -152,6 +154,76 @@ struct FetchArgs {
     /// Largest body accepted, after decompression (K, M, G are powers of 1024).
     #[arg(long, default_value = "64M", value_parser = parse_size, value_name = "SIZE")]
     max_size: u64,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Configuration: a tagwall.toml with the policy's [[rule]]s and a [run] table. Without it,
+    /// the built-in policy and the defaults below.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The cloud whose release to fetch [default: public].
+    #[arg(long, value_enum)]
+    cloud: Option<CloudArg>,
+    /// A details page or file URL (a mirror), or a local file [default: Microsoft's page].
+    #[arg(long, value_name = "URL|FILE")]
+    from: Option<String>,
+    /// State folder [default: state].
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// Output folder; the one it replaces is kept as DIR.previous [default: out].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Render only this target (repeatable) [default: all].
+    #[arg(long = "target", short = 't', value_name = "NAME")]
+    targets: Vec<String>,
+    /// Folder of templates that replace the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Fetch and report what would change; write nothing (neither outputs nor state).
+    #[arg(long)]
+    dry_run: bool,
+    /// Exit 0 when nothing changed, 1 when the outputs changed (or would, with --dry-run).
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// Override one guard rail (repeatable): removal, older or age. The report says so.
+    #[arg(long = "force", value_name = "NAME")]
+    force: Vec<String>,
+    /// Refuse a release that removes more than this percentage of a rule's addresses
+    /// [default: 10].
+    #[arg(long, value_name = "PERCENT")]
+    max_removal: Option<u32>,
+    /// Refuse a release older than this many days (by the date in its file name).
+    #[arg(long, value_name = "DAYS")]
+    max_age: Option<u32>,
+    /// Keep addresses Microsoft removes in the outputs this many days [default: 0].
+    #[arg(long, value_name = "DAYS")]
+    grace: Option<u32>,
+    /// Command run (by sh) after the outputs changed; $1 and TAGWALL_REPORT hold the change
+    /// report's path, TAGWALL_OUT the output folder.
+    #[arg(long, value_name = "COMMAND")]
+    on_change: Option<String>,
+    /// Wait this long for another run to finish, e.g. 60s [default: 60s].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    lock_timeout: Option<Duration>,
+    /// Also allow links and redirects to HOST (repeatable).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    allow_hosts: Vec<String>,
+    /// Also trust the certificate authorities in this PEM file (repeatable).
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_certs: Vec<PathBuf>,
+    /// Allow plain http to hosts that are not loopback addresses.
+    #[arg(long)]
+    allow_http: bool,
+    /// Limit on one whole request, body included, e.g. 2m.
+    #[arg(long, default_value = "2m", value_parser = parse_duration, value_name = "DURATION")]
+    timeout: Duration,
+    /// Retries after a timeout, a broken connection or an HTTP 5xx.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    retries: u32,
+    /// Say what each step does.
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -336,6 +408,7 @@ fn run(cli: Cli) -> Result<i32> {
         Command::Aggregate { file } => aggregate(file.as_deref()),
         Command::Build(args) => build(args, quiet),
         Command::Fetch(args) => fetch_release(args, quiet),
+        Command::Run(args) => run_job(*args, quiet),
         Command::Diff(args) => diff(args),
         Command::Targets => targets(),
         Command::Init { path, force } => init(&path, force, quiet),
@@ -423,6 +496,7 @@ fn show(
         options: Default::default(),
         rules: vec![rule],
         targets: Default::default(),
+        run: Default::default(),
     };
     let selection = match crate::select::select(&file, &policy, "command line") {
         Ok(s) => s,
@@ -589,7 +663,8 @@ fn fetch_release(args: FetchArgs, quiet: bool) -> Result<i32> {
             warn(
                 quiet,
                 &format!(
-                    "{} has a lower changeNumber than {} (changeNumber {}), which it replaces                      as the current release because of --allow-older",
+                    "{} has a lower changeNumber than {} (changeNumber {}), which it replaces \
+                     as the current release because of --allow-older",
                     r.file, old.file, old.change_number
                 ),
             );
@@ -604,6 +679,176 @@ fn fetch_release(args: FetchArgs, quiet: bool) -> Result<i32> {
         }
     }
     Ok(exit::SUCCESS)
+}
+
+fn run_job(args: RunArgs, quiet: bool) -> Result<i32> {
+    use crate::guard::Rail;
+    use crate::run::{self, Fetched, RunOptions};
+    let info = |message: &str| {
+        if args.verbose && !quiet {
+            eprintln!("tagwall: {message}");
+        }
+    };
+    let config = match &args.config {
+        Some(path) => Some(pipeline::load_policy(Some(path))?),
+        None => {
+            if Path::new("tagwall.toml").is_file() {
+                note(
+                    quiet,
+                    "using the built-in policy; pass --config tagwall.toml to use the file in this folder",
+                );
+            }
+            None
+        }
+    };
+    let settings = config
+        .as_ref()
+        .map(|c| c.policy.run.clone())
+        .unwrap_or_default();
+    let cloud = match (args.cloud, settings.cloud.as_deref()) {
+        (Some(c), _) => c.into(),
+        (None, Some("usgov")) => Cloud::AzureGovernment,
+        (None, Some("china")) => Cloud::China,
+        _ => Cloud::Public,
+    };
+    let mut force = std::collections::BTreeSet::new();
+    for name in &args.force {
+        let rail = Rail::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = Rail::ALL.iter().map(|r| r.as_str()).collect();
+            Error::Usage(format!(
+                "--force {name}: no such guard rail (known: {})",
+                known.join(", ")
+            ))
+        })?;
+        force.insert(rail);
+    }
+    let mut allow_hosts: Vec<String> = fetch::DEFAULT_ALLOWED_HOSTS
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    allow_hosts.extend(settings.allow_hosts.clone().unwrap_or_default());
+    allow_hosts.extend(args.allow_hosts);
+    let state = args
+        .state
+        .or(settings.state)
+        .unwrap_or_else(|| PathBuf::from("state"));
+    let out = args
+        .out
+        .or(settings.out)
+        .unwrap_or_else(|| PathBuf::from("out"));
+    let targets = if args.targets.is_empty() {
+        settings.targets.unwrap_or_default()
+    } else {
+        args.targets
+    };
+    let max_removal = args
+        .max_removal
+        .or(settings.max_removal_percent)
+        .unwrap_or(10);
+    if max_removal > 100 {
+        return Err(Error::Usage(format!(
+            "--max-removal {max_removal}: a percentage from 0 to 100"
+        )));
+    }
+    let today = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| (d.as_secs() / 86_400) as i64)
+        .unwrap_or(0);
+    let opts = RunOptions {
+        fetch: FetchOptions {
+            cloud,
+            from: args.from.or(settings.from).as_deref().map(Source::parse),
+            state,
+            allow_older: false,
+            allow_hosts,
+            allow_http: args.allow_http,
+            ca_certs: args.ca_certs,
+            timeout: args.timeout,
+            retries: args.retries,
+            ..FetchOptions::default()
+        },
+        policy: args.config.clone(),
+        targets,
+        out: out.clone(),
+        templates: args.templates,
+        dry_run: args.dry_run,
+        force,
+        max_removal: f64::from(max_removal) / 100.0,
+        max_age_days: args.max_age.or(settings.max_age_days),
+        grace_days: args.grace.or(settings.grace_days).unwrap_or(0),
+        lock_timeout: args
+            .lock_timeout
+            .or(settings.lock_timeout_seconds.map(Duration::from_secs))
+            .unwrap_or(Duration::from_secs(60)),
+        today,
+    };
+    info(&format!(
+        "state {}, output {}, cloud {}",
+        opts.fetch.state.display(),
+        opts.out.display(),
+        opts.fetch.cloud
+    ));
+    let progress = Progress {
+        bar: RefCell::new(None),
+        draw: !quiet && io::stderr().is_terminal(),
+        quiet,
+    };
+    let report = run::run(&opts, &progress)?;
+    for w in &report.warnings {
+        warn(quiet, w);
+    }
+    for f in &report.forced {
+        warn(
+            quiet,
+            &format!("guard rail {} overridden by --force: {}", f.rail, f.message),
+        );
+    }
+    let r = &report.release;
+    let release = format!("{} ({}, changeNumber {})", r.file, r.cloud, r.change_number);
+    info(&match report.fetched {
+        Fetched::NotModified => format!("not modified since the last fetch: {release}"),
+        Fetched::Same => format!("the current release is unchanged: {release}"),
+        Fetched::New => format!("new release: {release}"),
+    });
+    if report.retained > 0 {
+        note(
+            quiet,
+            &format!(
+                "{} removed prefixes stay in the outputs for the grace period",
+                report.retained
+            ),
+        );
+    }
+    if let Some(summary) = &report.summary
+        && (args.verbose || args.dry_run)
+        && !quiet
+    {
+        eprint!("{summary}");
+    }
+    let verb = match (args.dry_run, report.changed) {
+        (true, true) => "would change",
+        (true, false) => "would leave unchanged",
+        (false, true) => "changed",
+        (false, false) => "left unchanged",
+    };
+    note(quiet, &format!("{verb} {} for {release}", out.display()));
+    if report.written
+        && let Some(command) = args.on_change.or(settings.on_change)
+    {
+        let path = report
+            .report
+            .clone()
+            .unwrap_or_else(|| out.join(crate::write::MANIFEST));
+        info(&format!(
+            "running the on-change command with {}",
+            path.display()
+        ));
+        run::run_hook(&command, &path, &out)?;
+    }
+    Ok(match (args.detailed_exitcode, report.changed) {
+        (true, true) => exit::CHANGED,
+        _ => exit::SUCCESS,
+    })
 }
 
 /// A progress bar on a terminal, and retry warnings.
@@ -688,7 +933,9 @@ fn diff(args: DiffArgs) -> Result<i32> {
     } else if !args.tags.is_empty() {
         Scope::Tags(args.tags)
     } else {
-        Scope::Policy(pipeline::load_policy(args.policy.as_deref())?.policy)
+        Scope::Policy(Box::new(
+            pipeline::load_policy(args.policy.as_deref())?.policy,
+        ))
     };
     let d = crate::diff::diff(
         &old,

@@ -113,6 +113,17 @@ pub enum Error {
     #[error("interrupted by {0}; the output and state folders were left as they were")]
     Interrupted(&'static str),
 
+    /// Guard rails refused a release; nothing was changed.
+    #[error("refused, nothing was changed: {}", describe_refusals(refusals))]
+    GuardRail {
+        /// Every rail that refused.
+        refusals: Vec<crate::guard::Refusal>,
+    },
+
+    /// The post-change command failed (the outputs were written).
+    #[error("the on-change command {command:?} failed ({status}); the outputs were written")]
+    Hook { command: String, status: String },
+
     /// The output folder is not one tagwall may replace.
     #[error("{path}: {message}")]
     Output { path: PathBuf, message: String },
@@ -140,7 +151,8 @@ impl Error {
             Error::Reserved { .. }
             | Error::EmptyRule { .. }
             | Error::Limit { .. }
-            | Error::Refused { .. } => exit::REFUSED,
+            | Error::Refused { .. }
+            | Error::GuardRail { .. } => exit::REFUSED,
             _ => exit::ERROR,
         }
     }
@@ -153,4 +165,12 @@ impl Error {
             source,
         }
     }
+}
+
+fn describe_refusals(refusals: &[crate::guard::Refusal]) -> String {
+    let list: Vec<String> = refusals
+        .iter()
+        .map(|r| format!("{} [--force {}]", r.message, r.rail))
+        .collect();
+    list.join("; ")
 }

@@ -22,6 +22,7 @@ pub mod model;
 pub mod pipeline;
 pub mod policy;
 pub mod render;
+pub mod run;
 pub mod select;
 pub mod source;
 pub mod state;

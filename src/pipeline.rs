@@ -283,7 +283,7 @@ pub fn render_outputs(inputs: &RenderInputs<'_>) -> Result<Outputs> {
         let scope = if inputs.all_tags {
             Scope::All
         } else {
-            Scope::Policy(inputs.policy.policy.clone())
+            Scope::Policy(Box::new(inputs.policy.policy.clone()))
         };
         let d = diff::diff(old, prev.clone(), inputs.file, input.clone(), &scope)?;
         files.insert(

@@ -29,6 +29,54 @@ pub struct Policy {
     /// Settings of individual targets (`[targets.nftables]` ...).
     #[serde(default)]
     pub targets: TargetOptions,
+    /// Settings of the scheduled job (`[run]`); every one is also a flag.
+    #[serde(default, skip_serializing_if = "RunSettings::is_empty")]
+    pub run: RunSettings,
+}
+
+/// `[run]`: settings of `tagwall run`. A flag given on the command line wins.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
+    /// `public`, `usgov` or `china`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<String>,
+    /// A details page or file URL (a mirror), or a local file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// State folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<std::path::PathBuf>,
+    /// Output folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out: Option<std::path::PathBuf>,
+    /// Targets to render (all when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<String>>,
+    /// Largest share of a rule's addresses one release may remove, in percent (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_removal_percent: Option<u32>,
+    /// Refuse releases older than this many days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_days: Option<u32>,
+    /// Keep removed addresses this many days before removing them (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_days: Option<u32>,
+    /// Command run after a change, given the change report's path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_change: Option<String>,
+    /// Seconds to wait for another run to finish (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_timeout_seconds: Option<u64>,
+    /// Hosts besides download.microsoft.com that links and redirects may lead to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_hosts: Option<Vec<String>>,
+}
+
+impl RunSettings {
+    fn is_empty(&self) -> bool {
+        *self == RunSettings::default()
+    }
 }
 
 /// Settings of individual targets, one table each.
@@ -484,6 +532,16 @@ impl Policy {
         };
         if self.rules.is_empty() {
             return fail("the policy has no [[rule]]".into());
+        }
+        if let Some(c) = &self.run.cloud
+            && !["public", "usgov", "china"].contains(&c.as_str())
+        {
+            return fail(format!("[run] cloud {c:?} is not public, usgov or china"));
+        }
+        if let Some(p) = self.run.max_removal_percent
+            && p > 100
+        {
+            return fail(format!("[run] max_removal_percent {p} is above 100"));
         }
         let mut names = BTreeSet::new();
         for rule in &self.rules {
