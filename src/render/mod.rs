@@ -370,6 +370,19 @@ pub fn generic_context(job: &Job<'_>, target: &Target) -> Result<Value> {
     }))
 }
 
+/// The top of the context without any rule: `tool`, `source`, `previous`,
+/// and empty `rules` / `removed_rules`. For targets whose context function
+/// builds its own plan and never reads the generic rule lists.
+pub fn generic_head(job: &Job<'_>) -> Value {
+    json!({
+        "tool": {"name": "tagwall", "version": env!("CARGO_PKG_VERSION")},
+        "source": job.provenance,
+        "previous": job.previous.as_ref().map(|p| &p.provenance),
+        "rules": [],
+        "removed_rules": [],
+    })
+}
+
 /// A rule's minimal prefixes per family, as strings.
 fn family_lists(sel: &SelectedRule<'_>) -> [(&'static str, &'static str, Vec<String>); 2] {
     [
