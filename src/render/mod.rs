@@ -12,6 +12,7 @@ pub mod helpers;
 pub mod names;
 pub mod nsg;
 pub mod numbered;
+pub mod pfsense;
 pub mod report;
 pub mod targets;
 

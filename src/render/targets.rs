@@ -2,8 +2,8 @@
 //!
 //! Adding a target is adding a row here and its templates under `templates/`.
 
-use super::names::{NameRules, alnum, letter_or_underscore, word_dot_dash};
-use super::{Each, FileSpec, Job, Limit, generic_context, nsg};
+use super::names::{NameRules, alnum, letter_or_underscore, word, word_dot_dash};
+use super::{Each, FileSpec, Job, Limit, generic_context, nsg, pfsense};
 use crate::error::Result;
 use serde_json::Value;
 
@@ -125,5 +125,43 @@ pub static TARGETS: &[Target] = &[
         ],
         chunk_size: None,
         context: nsg::context,
+    },
+    Target {
+        name: "pfsense",
+        summary: "pfSense/OPNsense network aliases: an import list and a URL-table file per rule and family, and a config.xml <aliases> fragment",
+        files: &[
+            file!(
+                "import/{{family.ident}}.txt",
+                "pfsense/import.txt",
+                RuleFamily
+            ),
+            file!(
+                "urltable/{{family.ident}}.txt",
+                "pfsense/urltable.txt",
+                RuleFamily
+            ),
+            file!("aliases.xml", "pfsense/aliases.xml", Once),
+            delta_file!("aliases.delta.txt", "pfsense/delta.txt", Once),
+        ],
+        names: NameRules {
+            max_len: pfsense::MAX_NAME,
+            allowed: word,
+            first: alnum,
+            lead: "T",
+            replacement: '_',
+            sep: "_",
+        },
+        limits: &[
+            Limit {
+                what: "alias name length",
+                value: pfsense::MAX_NAME,
+            },
+            Limit {
+                what: "table entries of all aliases (half the default Firewall Maximum Table Entries)",
+                value: pfsense::TABLE_ENTRIES_BUDGET,
+            },
+        ],
+        chunk_size: None,
+        context: pfsense::context,
     },
 ];
