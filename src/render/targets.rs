@@ -3,7 +3,7 @@
 //! Adding a target is adding a row here and its templates under `templates/`.
 
 use super::names::{NameRules, alnum, letter_or_underscore, word, word_dot_dash};
-use super::{Each, FileSpec, Job, Limit, generic_context, nsg, pfsense};
+use super::{Each, FileSpec, Job, Limit, checkpoint, generic_context, nsg, pfsense};
 use crate::error::Result;
 use serde_json::Value;
 
@@ -163,5 +163,67 @@ pub static TARGETS: &[Target] = &[
         ],
         chunk_size: None,
         context: pfsense::context,
+    },
+    Target {
+        name: "checkpoint",
+        summary: "Check Point mgmt_cli: network and host objects, groups and access rules (CSV batches and a script)",
+        files: &[
+            file!("networks.csv", "checkpoint/networks.csv", Once),
+            file!("hosts.csv", "checkpoint/hosts.csv", Once),
+            file!("groups.csv", "checkpoint/groups.csv", Once),
+            file!("members.csv", "checkpoint/members.csv", Once),
+            file!("apply.sh", "checkpoint/apply.sh", Once),
+            delta_file!(
+                "delta-networks-add.csv",
+                "checkpoint/delta-networks-add.csv",
+                Once
+            ),
+            delta_file!(
+                "delta-hosts-add.csv",
+                "checkpoint/delta-hosts-add.csv",
+                Once
+            ),
+            delta_file!(
+                "delta-members-add.csv",
+                "checkpoint/delta-members-add.csv",
+                Once
+            ),
+            delta_file!(
+                "delta-members-remove.csv",
+                "checkpoint/delta-members-remove.csv",
+                Once
+            ),
+            delta_file!(
+                "delta-networks-delete.csv",
+                "checkpoint/delta-networks-delete.csv",
+                Once
+            ),
+            delta_file!(
+                "delta-hosts-delete.csv",
+                "checkpoint/delta-hosts-delete.csv",
+                Once
+            ),
+            delta_file!("delta.sh", "checkpoint/delta.sh", Once),
+        ],
+        names: NameRules {
+            max_len: checkpoint::MAX_NAME,
+            allowed: checkpoint::name_char,
+            first: alnum,
+            lead: "T",
+            replacement: '_',
+            sep: "_",
+        },
+        limits: &[
+            Limit {
+                what: "rule part of object names (after tw_g_)",
+                value: checkpoint::MAX_NAME,
+            },
+            Limit {
+                what: "comment length",
+                value: checkpoint::MAX_COMMENT,
+            },
+        ],
+        chunk_size: None,
+        context: checkpoint::context,
     },
 ];
