@@ -3,7 +3,9 @@
 //! Adding a target is adding a row here and its templates under `templates/`.
 
 use super::names::{NameRules, alnum, letter_or_underscore, word, word_dot_dash};
-use super::{Each, FileSpec, Job, Limit, checkpoint, generic_context, nsg, pfsense};
+use super::{
+    Each, FileSpec, Job, Limit, azure_firewall, checkpoint, generic_context, nsg, pfsense,
+};
 use crate::error::Result;
 use serde_json::Value;
 
@@ -225,5 +227,50 @@ pub static TARGETS: &[Target] = &[
         ],
         chunk_size: None,
         context: checkpoint::context,
+    },
+    Target {
+        name: "azure-firewall",
+        summary: "Azure Firewall IP Groups (IPv4) as an ARM template and an az CLI script, split at 5,000 prefixes per group",
+        files: &[
+            file!("ipgroups.arm.json", "azure-firewall/arm.json", Once),
+            file!("ipgroups.azcli.sh", "azure-firewall/azcli.sh", Once),
+            delta_file!(
+                "ipgroups.delta.azcli.sh",
+                "azure-firewall/delta.azcli.sh",
+                Once
+            ),
+        ],
+        names: NameRules {
+            max_len: azure_firewall::MAX_NAME,
+            allowed: word_dot_dash,
+            first: alnum,
+            lead: "G",
+            replacement: '_',
+            sep: "-",
+        },
+        limits: &[
+            Limit {
+                what: "prefixes per IP Group",
+                value: azure_firewall::MAX_PREFIXES_PER_GROUP,
+            },
+            Limit {
+                what: "IP Groups per firewall policy",
+                value: azure_firewall::MAX_GROUPS_PER_FIREWALL,
+            },
+            Limit {
+                what: "resources per ARM template",
+                value: azure_firewall::MAX_TEMPLATE_RESOURCES,
+            },
+            Limit {
+                what: "ARM template bytes",
+                value: azure_firewall::MAX_TEMPLATE_BYTES,
+            },
+            Limit {
+                what: "IP Group name length",
+                value: azure_firewall::MAX_NAME,
+            },
+        ],
+        chunk_size: Some(azure_firewall::MAX_PREFIXES_PER_GROUP),
+        context: azure_firewall::context,
     },
 ];
