@@ -7,6 +7,7 @@
 //! long prefix lists in one call. Nothing here reads the clock or the disk
 //! (except `--templates` overrides), so the same input renders byte-identically.
 
+pub mod aws_prefix_list;
 pub mod azure_firewall;
 pub mod checkpoint;
 pub mod chunk;

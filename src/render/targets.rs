@@ -4,7 +4,8 @@
 
 use super::names::{NameRules, alnum, letter_or_underscore, word, word_dot_dash};
 use super::{
-    Each, FileSpec, Job, Limit, azure_firewall, checkpoint, generic_context, nsg, pfsense,
+    Each, FileSpec, Job, Limit, aws_prefix_list, azure_firewall, checkpoint, generic_context, nsg,
+    pfsense,
 };
 use crate::error::Result;
 use serde_json::Value;
@@ -55,6 +56,29 @@ macro_rules! delta_file {
             template: $name,
             source: template!($name),
             each: Each::$each,
+            delta: true,
+        }
+    };
+}
+
+/// One file per element of a list in the target's context (see [`Each::Item`]);
+/// `delta` makes it a file written only with a previous release.
+macro_rules! item_file {
+    ($path:literal, $name:literal, $key:literal) => {
+        FileSpec {
+            path: $path,
+            template: $name,
+            source: template!($name),
+            each: Each::Item($key),
+            delta: false,
+        }
+    };
+    ($path:literal, $name:literal, $key:literal, delta) => {
+        FileSpec {
+            path: $path,
+            template: $name,
+            source: template!($name),
+            each: Each::Item($key),
             delta: true,
         }
     };
@@ -272,5 +296,61 @@ pub static TARGETS: &[Target] = &[
         ],
         chunk_size: Some(azure_firewall::MAX_PREFIXES_PER_GROUP),
         context: azure_firewall::context,
+    },
+    Target {
+        name: "aws-prefix-list",
+        summary: "AWS managed prefix lists per family: create and modify calls as JSON for the AWS CLI, 100 entries a call, and scripts",
+        files: &[
+            item_file!(
+                "lists/{{item.name}}/{{item.file}}",
+                "aws-prefix-list/call.json",
+                "calls"
+            ),
+            file!("prefix-lists.lib.sh", "aws-prefix-list/lib.sh", Once),
+            file!("apply.sh", "aws-prefix-list/apply.sh", Once),
+            item_file!(
+                "delta/lists/{{item.name}}/{{item.file}}",
+                "aws-prefix-list/delta-call.json",
+                "delta_calls",
+                delta
+            ),
+            delta_file!("delta.sh", "aws-prefix-list/delta.sh", Once),
+        ],
+        names: NameRules {
+            max_len: aws_prefix_list::MAX_NAME,
+            allowed: word_dot_dash,
+            first: alnum,
+            lead: "P",
+            replacement: '_',
+            sep: "-",
+        },
+        limits: &[
+            Limit {
+                what: "entries added or removed per call",
+                value: aws_prefix_list::MAX_ENTRIES_PER_CALL,
+            },
+            Limit {
+                what: "entries per prefix list",
+                value: aws_prefix_list::MAX_ENTRIES_PER_LIST,
+            },
+            Limit {
+                what: "prefixes tagwall puts in one list (room to grow)",
+                value: aws_prefix_list::CHUNK,
+            },
+            Limit {
+                what: "prefix lists per Region (default quota)",
+                value: aws_prefix_list::MAX_LISTS_PER_REGION,
+            },
+            Limit {
+                what: "entry description length",
+                value: aws_prefix_list::MAX_DESCRIPTION,
+            },
+            Limit {
+                what: "prefix list name length",
+                value: aws_prefix_list::MAX_NAME,
+            },
+        ],
+        chunk_size: Some(aws_prefix_list::CHUNK),
+        context: aws_prefix_list::context,
     },
 ];
