@@ -24,8 +24,9 @@ pub const CHUNK: usize = 900;
 pub const MAX_LISTS_PER_REGION: usize = 100;
 /// Length of an entry description.
 pub const MAX_DESCRIPTION: usize = 255;
-/// Length of a prefix list name.
-pub const MAX_NAME: usize = 255;
+/// Length of the prefix list names tagwall writes (AWS takes 255; the names
+/// are also folder names, which most file systems cap at 255 bytes).
+pub const MAX_NAME: usize = 120;
 /// Length of a tag value.
 pub const MAX_TAG_VALUE: usize = 256;
 

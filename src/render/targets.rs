@@ -346,7 +346,7 @@ pub static TARGETS: &[Target] = &[
                 value: aws_prefix_list::MAX_DESCRIPTION,
             },
             Limit {
-                what: "prefix list name length",
+                what: "prefix list name length (AWS takes 255)",
                 value: aws_prefix_list::MAX_NAME,
             },
         ],
