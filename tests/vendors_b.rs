@@ -952,6 +952,10 @@ fn hostile_tag_names_cannot_inject_break_quotes_or_add_lines() {
         &MY_TARGETS,
     );
     check_all(&out, &MY_TARGETS);
+    // One tag is new, one is gone, one changed: the deltas still replay.
+    let o = build(p, "o", &["--all-tags", "--input", s(&old)], &MY_TARGETS);
+    let n = build(p, "n", &["--all-tags", "--input", s(&new)], &MY_TARGETS);
+    check_deltas(&o, &n, &out);
     for t in MY_TARGETS {
         for (rel, bytes) in read_tree(&out.join(t)) {
             let text = String::from_utf8(bytes).unwrap();
