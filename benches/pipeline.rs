@@ -22,6 +22,25 @@ fn benches(c: &mut Criterion) {
     c.bench_function("select+aggregate all tags", |b| {
         b.iter(|| select(black_box(&file), &all, "bench").expect("select"))
     });
+
+    let old_loaded = tagwall::source::bundled(1).expect("bundled previous release");
+    let old = old_loaded.parse().expect("previous release parses");
+    let (p_old, p_new) = (
+        tagwall::pipeline::provenance(&old_loaded, &old),
+        tagwall::pipeline::provenance(&loaded, &file),
+    );
+    c.bench_function("diff two consecutive releases, all tags", |b| {
+        b.iter(|| {
+            tagwall::diff::diff(
+                black_box(&old),
+                p_old.clone(),
+                &file,
+                p_new.clone(),
+                &tagwall::diff::Scope::All,
+            )
+            .expect("diff")
+        })
+    });
 }
 
 criterion_group! {

@@ -20,7 +20,7 @@ use wildmatch::WildMatch;
 #[derive(Clone, Debug)]
 pub enum Scope {
     /// The tags the policy's rules select (in either release), and its rules.
-    Policy(Policy),
+    Policy(Box<Policy>),
     /// Tags matching these names or glob patterns.
     Tags(Vec<String>),
     /// Every tag of either release.

@@ -111,6 +111,8 @@ pub fn all_tags_policy(file: &ServiceTags, base: &Policy) -> Policy {
     Policy {
         options: base.options.clone(),
         rules,
+        targets: base.targets.clone(),
+        run: base.run.clone(),
     }
 }
 

@@ -37,7 +37,7 @@ fn compare(old: &str, new: &str, scope: &Scope) -> tagwall::diff::Diff {
 }
 
 fn default_scope() -> Scope {
-    Scope::Policy(tagwall::policy::Policy::builtin())
+    Scope::Policy(Box::new(tagwall::policy::Policy::builtin()))
 }
 
 fn tag<'a>(d: &'a tagwall::diff::Diff, name: &str) -> &'a tagwall::diff::TagChange {

@@ -17,6 +17,7 @@ pub fn register(hb: &mut Handlebars<'_>) {
     hb.register_helper("hcl", Box::new(quote_helper(Quote::Hcl)));
     hb.register_helper("bicep", Box::new(quote_helper(Quote::Bicep)));
     hb.register_helper("comment", Box::new(quote_helper(Quote::Comment)));
+    hb.register_helper("dq", Box::new(quote_helper(Quote::Dq)));
     hb.register_helper("add", Box::new(add));
     hb.register_helper("html", Box::new(quote_helper(Quote::Html)));
     hb.register_helper("md", Box::new(quote_helper(Quote::Markdown)));
@@ -40,6 +41,10 @@ pub enum Quote {
     Comment,
     /// A CSV field: quoted when it must be, and never read as a formula.
     Csv,
+    /// A double-quoted string for nft and iptables-restore. nft 1.0.6 has no
+    /// escape inside strings, so nothing is escaped: `"` becomes `'`, `\`
+    /// becomes `/`, and anything but printable ASCII becomes `?`.
+    Dq,
     /// HTML text or attribute value.
     Html,
     /// Markdown inline text (table cells, list items).
@@ -58,6 +63,7 @@ impl Quote {
             "bicep" => Quote::Bicep,
             "comment" => Quote::Comment,
             "csv" => Quote::Csv,
+            "dq" => Quote::Dq,
             "html" => Quote::Html,
             "markdown" => Quote::Markdown,
             "xml" => Quote::Xml,
@@ -127,6 +133,11 @@ impl Quote {
                     c
                 }
             })),
+            Quote::Dq => {
+                out.push('"');
+                out.extend(s.chars().map(dq_char));
+                out.push('"');
+            }
             Quote::Html => {
                 for c in s.chars() {
                     match c {
@@ -189,6 +200,16 @@ impl Quote {
         let mut out = String::with_capacity(s.len() + 2);
         self.write(s, &mut out);
         out
+    }
+}
+
+/// One character as it may stand inside a [`Quote::Dq`] string.
+pub fn dq_char(c: char) -> char {
+    match c {
+        '"' => '\'',
+        '\\' => '/',
+        ' '..='~' => c,
+        _ => '?',
     }
 }
 
@@ -470,6 +491,8 @@ mod tests {
         );
         assert_eq!(Quote::Csv.apply("a,\"b\""), "\"a,\"\"b\"\"\"");
         assert_eq!(Quote::Csv.apply("10.0.0.0/8"), "10.0.0.0/8");
+        assert_eq!(Quote::Dq.apply(evil), r#""a'b'c${x}%{y}?$(rm -rf /)`id`/""#);
+        assert_eq!(Quote::Dq.apply("é\u{202e}"), "\"??\"");
         assert_eq!(
             Quote::Xml.apply("a<b>&\"c'\n"),
             "a&lt;b&gt;&amp;&quot;c&apos; "

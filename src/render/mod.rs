@@ -12,6 +12,7 @@ pub mod azure_firewall;
 pub mod checkpoint;
 pub mod chunk;
 pub mod helpers;
+pub mod linux;
 pub mod names;
 pub mod nsg;
 pub mod numbered;
@@ -30,7 +31,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use names::NameRules;
-pub use targets::{TARGETS, Target};
+pub use targets::{PARTIALS, TARGETS, Target};
 
 /// What a rendered file is made of: one file, one per rule, or one per rule and family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,13 +129,23 @@ impl Engine {
                 dir.display()
             )));
         }
-        for spec in TARGETS.iter().flat_map(|t| t.files.iter()) {
-            let custom = overrides.map(|d| d.join(format!("{}.hbs", spec.template)));
-            let text = match custom.filter(|p| p.is_file()) {
+        let load = |name: &str, source: &str| -> Result<String> {
+            let custom = overrides.map(|d| d.join(format!("{name}.hbs")));
+            match custom.filter(|p| p.is_file()) {
                 Some(path) => std::fs::read_to_string(&path)
-                    .map_err(|e| Error::io("cannot read template", path, e))?,
-                None => spec.source.to_string(),
-            };
+                    .map_err(|e| Error::io("cannot read template", path, e)),
+                None => Ok(source.to_string()),
+            }
+        };
+        for (name, source) in PARTIALS {
+            hb.register_template_string(name, load(name, source)?)
+                .map_err(|e| Error::Template {
+                    name: name.to_string(),
+                    message: e.to_string(),
+                })?;
+        }
+        for spec in TARGETS.iter().flat_map(|t| t.files.iter()) {
+            let text = load(spec.template, spec.source)?;
             hb.register_template_string(spec.template, text)
                 .map_err(|e| Error::Template {
                     name: spec.template.to_string(),

@@ -2,10 +2,10 @@
 //!
 //! Adding a target is adding a row here and its templates under `templates/`.
 
-use super::names::{NameRules, alnum, letter_or_underscore, word, word_dot_dash};
+use super::names::{NameRules, alnum, letter, letter_or_underscore, word, word_dot_dash};
 use super::{
-    Each, FileSpec, Job, Limit, aws_prefix_list, azure_firewall, checkpoint, generic_context, nsg,
-    pfsense,
+    Each, FileSpec, Job, Limit, aws_prefix_list, azure_firewall, checkpoint, generic_context,
+    linux, nsg, pfsense,
 };
 use crate::error::Result;
 use serde_json::Value;
@@ -48,7 +48,6 @@ macro_rules! file {
 }
 
 /// A file written only with a previous release (delta commands).
-#[allow(unused_macros)]
 macro_rules! delta_file {
     ($path:literal, $name:literal, $each:ident) => {
         FileSpec {
@@ -83,6 +82,13 @@ macro_rules! item_file {
         }
     };
 }
+
+/// Templates that other templates include (`{{> name}}`) and no file is
+/// rendered from directly, by name (also their path under `templates/`).
+pub static PARTIALS: &[(&str, &str)] = &[
+    ("nftables/table.nft", template!("nftables/table.nft")),
+    ("iptables/filter.rules", template!("iptables/filter.rules")),
+];
 
 /// Every target, in the order `tagwall targets` lists them.
 pub static TARGETS: &[Target] = &[
@@ -151,6 +157,76 @@ pub static TARGETS: &[Target] = &[
         ],
         chunk_size: None,
         context: nsg::context,
+    },
+    Target {
+        name: "nftables",
+        summary: "An nftables ruleset for `nft -f`: a table of its own, a set per rule and family, \
+                  atomic reloads and element deltas",
+        files: &[
+            file!("tagwall.nft", "nftables/ruleset.nft", Once),
+            delta_file!("tagwall.delta.nft", "nftables/delta.nft", Once),
+        ],
+        names: NameRules {
+            max_len: NFT_MAX_NAME,
+            allowed: word,
+            first: letter,
+            lead: "S",
+            replacement: '_',
+            sep: "_",
+        },
+        limits: &[
+            Limit {
+                what: "set name length (tagwall's choice; the kernel allows 255)",
+                value: NFT_MAX_NAME,
+            },
+            Limit {
+                what: "comment length",
+                value: linux::NFT_MAX_COMMENT,
+            },
+        ],
+        chunk_size: None,
+        context: linux::nftables_context,
+    },
+    Target {
+        name: "iptables",
+        summary: "ipset sets (hash:net, swapped in atomically) and iptables/ip6tables rules in \
+                  chains of their own, with ipset deltas",
+        files: &[
+            file!("ipset.restore", "iptables/ipset.restore", Once),
+            file!("iptables.rules", "iptables/iptables.rules", Once),
+            file!("ip6tables.rules", "iptables/ip6tables.rules", Once),
+            file!("apply.sh", "iptables/apply.sh", Once),
+            delta_file!("ipset.delta.restore", "iptables/ipset.delta.restore", Once),
+        ],
+        names: NameRules {
+            // Room for the temporary set's suffix within ipset's 31 characters.
+            max_len: linux::IPSET_MAX_NAME - linux::IPSET_TMP_SUFFIX.len(),
+            allowed: word_dot_dash,
+            first: alnum,
+            lead: "S",
+            replacement: '_',
+            sep: "_",
+        },
+        limits: &[
+            Limit {
+                what: "ipset name length",
+                value: linux::IPSET_MAX_NAME,
+            },
+            Limit {
+                what: "least maxelem per set",
+                value: linux::IPSET_MIN_MAXELEM,
+            },
+            Limit {
+                what: "comment length",
+                value: linux::IPT_MAX_COMMENT,
+            },
+            Limit {
+                what: "ports per multiport match",
+                value: linux::MULTIPORT_MAX,
+            },
+        ],
+        chunk_size: None,
+        context: linux::iptables_context,
     },
     Target {
         name: "pfsense",
@@ -354,3 +430,6 @@ pub static TARGETS: &[Target] = &[
         context: aws_prefix_list::context,
     },
 ];
+
+/// Longest nftables set name tagwall writes (long names keep a hash).
+const NFT_MAX_NAME: usize = 64;
