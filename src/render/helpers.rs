@@ -21,6 +21,7 @@ pub fn register(hb: &mut Handlebars<'_>) {
     hb.register_helper("add", Box::new(add));
     hb.register_helper("html", Box::new(quote_helper(Quote::Html)));
     hb.register_helper("md", Box::new(quote_helper(Quote::Markdown)));
+    hb.register_helper("xml", Box::new(quote_helper(Quote::Xml)));
 }
 
 /// How a value is written into an output syntax.
@@ -48,6 +49,8 @@ pub enum Quote {
     Html,
     /// Markdown inline text (table cells, list items).
     Markdown,
+    /// XML text or attribute value; characters XML 1.0 cannot hold become spaces.
+    Xml,
 }
 
 impl Quote {
@@ -63,6 +66,7 @@ impl Quote {
             "dq" => Quote::Dq,
             "html" => Quote::Html,
             "markdown" => Quote::Markdown,
+            "xml" => Quote::Xml,
             _ => return None,
         })
     }
@@ -142,6 +146,19 @@ impl Quote {
                         '>' => out.push_str("&gt;"),
                         '"' => out.push_str("&quot;"),
                         '\'' => out.push_str("&#39;"),
+                        c if crate::model::is_unsafe_char(c) => out.push(' '),
+                        c => out.push(c),
+                    }
+                }
+            }
+            Quote::Xml => {
+                for c in s.chars() {
+                    match c {
+                        '&' => out.push_str("&amp;"),
+                        '<' => out.push_str("&lt;"),
+                        '>' => out.push_str("&gt;"),
+                        '"' => out.push_str("&quot;"),
+                        '\'' => out.push_str("&apos;"),
                         c if crate::model::is_unsafe_char(c) => out.push(' '),
                         c => out.push(c),
                     }
@@ -258,6 +275,10 @@ enum Piece<'a> {
     Wildcard,
     /// The prefix's last address.
     Last,
+    /// The prefix as a name fragment: `13.107.3.0_24`, `2620_1ec_4___48`.
+    Id,
+    /// The first address as a name fragment: `13.107.3.0`, `2620_1ec_4__`.
+    AddrId,
     /// A value passed to the helper under this name, quoted like the items.
     Named(&'a str),
 }
@@ -265,9 +286,23 @@ enum Piece<'a> {
 fn parse_format(fmt: &str) -> Result<Vec<Piece<'_>>, RenderError> {
     let mut pieces = Vec::new();
     let mut rest = fmt;
-    while let Some(open) = rest.find('{') {
+    while let Some(open) = rest.find(['{', '}']) {
         if open > 0 {
             pieces.push(Piece::Text(&rest[..open]));
+        }
+        // `{{` and `}}` write one brace (JSON objects in a format).
+        if rest[open..].starts_with("{{") {
+            pieces.push(Piece::Text("{"));
+            rest = &rest[open + 2..];
+            continue;
+        }
+        if rest[open..].starts_with("}}") {
+            pieces.push(Piece::Text("}"));
+            rest = &rest[open + 2..];
+            continue;
+        }
+        if rest[open..].starts_with('}') {
+            return Err(other(format!("lines: lone }} in format {fmt:?}")));
         }
         let close = rest[open..]
             .find('}')
@@ -279,6 +314,8 @@ fn parse_format(fmt: &str) -> Result<Vec<Piece<'_>>, RenderError> {
             "mask" => Piece::Mask,
             "wildcard" => Piece::Wildcard,
             "last" => Piece::Last,
+            "id" => Piece::Id,
+            "addrid" => Piece::AddrId,
             name => Piece::Named(name),
         };
         pieces.push(piece);
@@ -293,8 +330,9 @@ fn parse_format(fmt: &str) -> Result<Vec<Piece<'_>>, RenderError> {
 /// `{{lines LIST fmt="  {}" sep="\n" quote="json"}}`: every item of LIST
 /// written through `fmt`, separated by `sep`. Placeholders: `{}` the item
 /// (quoted as `quote` says), for prefixes `{addr}`, `{len}`, `{mask}`,
-/// `{wildcard}`, `{last}`, and `{NAME}` for a value passed as `NAME=...`
-/// (quoted like the items).
+/// `{wildcard}`, `{last}`, `{id}` and `{addrid}` (the prefix and its address
+/// as name fragments, `:` and `/` written as `_`), and `{NAME}` for a value
+/// passed as `NAME=...` (quoted like the items). `{{` and `}}` write a brace.
 fn lines(
     h: &Helper,
     _: &Handlebars,
@@ -373,6 +411,18 @@ fn lines(
                     buf.push_str(&n.prefix_len().to_string())
                 }
                 (Piece::Last, Some(n)) => buf.push_str(&n.broadcast().to_string()),
+                (Piece::Id, Some(n)) => {
+                    buf.extend(n.to_string().chars().map(|c| match c {
+                        ':' | '/' => '_',
+                        c => c,
+                    }));
+                }
+                (Piece::AddrId, Some(n)) => {
+                    buf.extend(n.network().to_string().chars().map(|c| match c {
+                        ':' => '_',
+                        c => c,
+                    }));
+                }
                 _ => unreachable!("needs_net covers every prefix placeholder"),
             }
         }
@@ -443,5 +493,25 @@ mod tests {
         assert_eq!(Quote::Csv.apply("10.0.0.0/8"), "10.0.0.0/8");
         assert_eq!(Quote::Dq.apply(evil), r#""a'b'c${x}%{y}?$(rm -rf /)`id`/""#);
         assert_eq!(Quote::Dq.apply("é\u{202e}"), "\"??\"");
+        assert_eq!(
+            Quote::Xml.apply("a<b>&\"c'\n"),
+            "a&lt;b&gt;&amp;&quot;c&apos; "
+        );
+    }
+
+    #[test]
+    fn lines_writes_braces_and_name_fragments() {
+        let data = json!({"p": ["13.107.3.0/24", "2620:1ec:4::/48"], "d": "x\"y"});
+        assert_eq!(
+            render(
+                r#"{{lines p fmt="{{\"Cidr\": {}, \"Description\": {d}}}" d=d quote="json" sep=","}}"#,
+                data.clone()
+            ),
+            r#"{"Cidr": "13.107.3.0/24", "Description": "x\"y"},{"Cidr": "2620:1ec:4::/48", "Description": "x\"y"}"#
+        );
+        assert_eq!(
+            render(r#"{{lines p fmt="n_{id} h_{addrid}" sep="|"}}"#, data),
+            "n_13.107.3.0_24 h_13.107.3.0|n_2620_1ec_4___48 h_2620_1ec_4__"
+        );
     }
 }

@@ -7,11 +7,16 @@
 //! long prefix lists in one call. Nothing here reads the clock or the disk
 //! (except `--templates` overrides), so the same input renders byte-identically.
 
+pub mod aws_prefix_list;
+pub mod azure_firewall;
+pub mod checkpoint;
 pub mod chunk;
 pub mod helpers;
 pub mod linux;
 pub mod names;
 pub mod nsg;
+pub mod numbered;
+pub mod pfsense;
 pub mod report;
 pub mod targets;
 
@@ -37,6 +42,11 @@ pub enum Each {
     Rule,
     /// One file per rule and address family (context gains `rule` and `family`).
     RuleFamily,
+    /// One file per element of the named list at the top of the target's
+    /// context (one file per API call or per object). The context of such a
+    /// file is `tool`, `source`, `previous` and the element as `item`, so the
+    /// element carries everything its file needs.
+    Item(&'static str),
 }
 
 /// One file a target writes.
@@ -175,7 +185,10 @@ impl Engine {
         // per-family context carries the rule without its prefix lists.
         let empty = Vec::new();
         let rules = root["rules"].as_array().unwrap_or(&empty);
-        for spec in specs.iter().filter(|s| s.each != Each::Once) {
+        for spec in specs
+            .iter()
+            .filter(|s| matches!(s.each, Each::Rule | Each::RuleFamily))
+        {
             for rule in rules {
                 if spec.each == Each::Rule {
                     let ctx = with(&root, &[("rule", rule.clone())]);
@@ -187,6 +200,16 @@ impl Engine {
                     let ctx = with(&root, &[("rule", head.clone()), ("family", family.clone())]);
                     self.emit(target, spec, &ctx.into(), &mut files)?;
                 }
+            }
+        }
+        // Per-item files carry only the item and the provenance, so a list of
+        // thousands of items is not copied once per file.
+        for spec in &specs {
+            let Each::Item(key) = spec.each else { continue };
+            let base = only(&root, &["tool", "source", "previous"]);
+            for item in root[key].as_array().unwrap_or(&empty) {
+                let ctx = with(&base, &[("item", item.clone())]);
+                self.emit(target, spec, &ctx.into(), &mut files)?;
             }
         }
         // Whole-policy files share the root context, moved, not copied.
@@ -240,6 +263,19 @@ fn with(root: &Value, extra: &[(&str, Value)]) -> Value {
         obj.insert((*k).to_string(), v.clone());
     }
     Value::Object(obj)
+}
+
+/// A copy of an object with only some of its keys.
+fn only(value: &Value, keep: &[&str]) -> Value {
+    match value {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| keep.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// A copy of an object without some of its keys (which are not copied).
