@@ -19,6 +19,7 @@ pub fn register(hb: &mut Handlebars<'_>) {
     hb.register_helper("comment", Box::new(quote_helper(Quote::Comment)));
     hb.register_helper("dq", Box::new(quote_helper(Quote::Dq)));
     hb.register_helper("add", Box::new(add));
+    hb.register_helper("include", Box::new(Include));
     hb.register_helper("html", Box::new(quote_helper(Quote::Html)));
     hb.register_helper("md", Box::new(quote_helper(Quote::Markdown)));
     hb.register_helper("xml", Box::new(quote_helper(Quote::Xml)));
@@ -234,6 +235,32 @@ fn quote_helper(
         }
         out.write(&s)?;
         Ok(())
+    }
+}
+
+/// `{{include "name"}}`: render another registered template right here, in
+/// the current context. Unlike a `{{> partial}}`, which copies the whole
+/// context it is given (every prefix list, for a large policy), this copies
+/// nothing. Use `{{#with sub}}{{include "name"}}{{/with}}` to narrow the context.
+struct Include;
+
+impl handlebars::HelperDef for Include {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &Helper<'rc>,
+        r: &'reg Handlebars<'reg>,
+        ctx: &'rc Context,
+        rc: &mut RenderContext<'reg, 'rc>,
+        out: &mut dyn Output,
+    ) -> HelperResult {
+        let name = h
+            .param(0)
+            .and_then(|p| p.value().as_str())
+            .ok_or(RenderErrorReason::ParamNotFoundForIndex("include", 0))?;
+        let template = r
+            .get_template(name)
+            .ok_or_else(|| RenderErrorReason::TemplateNotFound(name.to_string()))?;
+        handlebars::Renderable::render(template, r, ctx, rc, out)
     }
 }
 

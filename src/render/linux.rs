@@ -794,8 +794,8 @@ pub fn iptables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
         "tmp_suffix": IPSET_TMP_SUFFIX,
         "unmatched": options.unmatched.as_str(),
         "sets": sets,
-        "v4": {"chains": v4},
-        "v6": {"chains": v6},
+        "v4": {"chains": v4, "tool": "iptables", "file": "iptables.rules"},
+        "v6": {"chains": v6, "tool": "ip6tables", "file": "ip6tables.rules"},
         "hooks": hooks,
         "delta": delta,
     });
