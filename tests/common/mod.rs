@@ -43,7 +43,11 @@ pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if path.is_dir() {
                 walk(base, &path, out);
             } else {
-                let rel = path.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/");
+                let rel = path
+                    .strip_prefix(base)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.insert(rel, std::fs::read(&path).expect("read file"));
             }
         }
@@ -71,10 +75,19 @@ pub fn assert_golden(actual: &Path, name: &str) {
         return;
     }
     let want = read_tree(&golden);
-    assert!(!want.is_empty(), "no golden files at {}; run with UPDATE_GOLDEN=1", golden.display());
+    assert!(
+        !want.is_empty(),
+        "no golden files at {}; run with UPDATE_GOLDEN=1",
+        golden.display()
+    );
     let got_names: Vec<&String> = got.keys().collect();
     let want_names: Vec<&String> = want.keys().collect();
-    assert_eq!(got_names, want_names, "files differ from {}", golden.display());
+    assert_eq!(
+        got_names,
+        want_names,
+        "files differ from {}",
+        golden.display()
+    );
     for (rel, bytes) in &want {
         if got[rel] != *bytes {
             panic!(
