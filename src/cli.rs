@@ -340,7 +340,12 @@ fn targets() -> Result<i32> {
     let mut text = String::new();
     for t in TARGETS {
         text.push_str(&format!("{}\n  {}\n", t.name, t.summary));
-        let files: Vec<&str> = t.files.iter().map(|f| f.path).collect();
+        let files: Vec<&str> = t
+            .files
+            .iter()
+            .filter(|f| f.each != crate::render::Each::Partial)
+            .map(|f| f.path)
+            .collect();
         text.push_str(&format!("  files: {}\n", files.join(", ")));
         text.push_str(&format!(
             "  names: at most {} characters\n",

@@ -12,6 +12,7 @@ pub mod helpers;
 pub mod names;
 pub mod nsg;
 pub mod targets;
+pub mod vendor;
 
 use crate::error::{Error, Result};
 use crate::select::{SelectedRule, Selection};
@@ -35,6 +36,9 @@ pub enum Each {
     Rule,
     /// One file per rule and address family (context gains `rule` and `family`).
     RuleFamily,
+    /// No file: a piece of text other templates of the target include with
+    /// `{{> NAME}}` (a full configuration and its delta share it).
+    Partial,
 }
 
 /// One file a target writes.
@@ -161,6 +165,7 @@ impl Engine {
             .filter(|s| !s.delta || job.previous.is_some())
         {
             let contexts: Vec<Value> = match spec.each {
+                Each::Partial => Vec::new(),
                 Each::Once => vec![root.clone()],
                 Each::Rule => rules
                     .iter()
@@ -207,12 +212,17 @@ fn path_template_name(spec: &FileSpec) -> String {
     format!("{}#path", spec.template)
 }
 
+/// Top-level context keys that describe the whole policy at once. Per-rule and
+/// per-family files do not see them: copying them into thousands of per-rule
+/// contexts (`--all-tags`) would cost more than the rendering.
+pub const WHOLE_POLICY_KEYS: &[&str] = &["rules", "plan", "delta"];
+
 /// `root` with extra top-level keys (clones only the small top level).
 fn with(root: &Value, extra: &[(&str, Value)]) -> Value {
     let mut obj = serde_json::Map::new();
     if let Value::Object(m) = root {
         for (k, v) in m {
-            if k != "rules" {
+            if !WHOLE_POLICY_KEYS.contains(&k.as_str()) {
                 obj.insert(k.clone(), v.clone());
             }
         }
