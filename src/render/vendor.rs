@@ -1023,6 +1023,22 @@ pub fn diff(target: &Target, old: &Plan, new: &Plan) -> Result<Delta> {
         .collect();
     let positions = Positions::new(new, &old_policies, &old_entries);
     for (i, p) in new.policies.iter().enumerate() {
+        // Both releases are resolved with one policy, so a rule keeps its
+        // protocol, ports, action and local side. Were it to change, the
+        // delta would have to delete and re-create it under the same name
+        // before anything else: refuse rather than write that wrongly.
+        if let Some(o) = old_policies.get(p.ident.as_str())
+            && !same_shape(o, p)
+        {
+            return Err(limit_error(
+                target,
+                format!(
+                    "policy {:?} changes its protocol, ports, action or local side between \
+                     the releases; apply the full configuration instead of the delta",
+                    p.ident
+                ),
+            ));
+        }
         match old_policies.get(p.ident.as_str()) {
             Some(o) if same_shape(o, p) => {
                 kept.insert(o.ident.as_str());
@@ -1269,6 +1285,82 @@ mod tests {
         let long = note(&"x".repeat(300), 20);
         assert_eq!(long.chars().count(), 20);
         assert!(long.ends_with("..."));
+    }
+
+    fn policy(ident: &str, groups: &[&str]) -> Policy {
+        Policy {
+            ident: ident.into(),
+            name: ident.into(),
+            id: hashed_policy_id(ident, "outbound"),
+            direction: "outbound",
+            inbound: false,
+            action: "allow",
+            permit: true,
+            protocol: "tcp",
+            service: Some("tagwall-tcp-443".into()),
+            note: format!("{ident} outbound"),
+            interface: None,
+            local: false,
+            local_v4: vec![],
+            local_v6: vec![],
+            v4: groups.iter().map(|g| g.to_string()).collect(),
+            v6: vec![],
+            remote: groups.iter().map(|g| g.to_string()).collect(),
+            local_prefixes: vec![],
+            entries: vec![],
+            line: 0,
+            before: None,
+            before_id: None,
+        }
+    }
+
+    fn junos() -> &'static Target {
+        crate::render::TARGETS
+            .iter()
+            .find(|t| t.name == "junos")
+            .unwrap()
+    }
+
+    #[test]
+    fn a_new_policy_goes_before_the_next_existing_one() {
+        let old = Plan {
+            policies: vec![policy("A", &["A-v4-1"]), policy("C", &["C-v4-1"])],
+            ..Plan::default()
+        };
+        let new = Plan {
+            policies: vec![
+                policy("A", &["A-v4-1", "A-v4-2"]),
+                policy("B", &["B-v4-1"]),
+                policy("C", &["C-v4-1"]),
+            ],
+            ..Plan::default()
+        };
+        let d = diff(junos(), &old, &new).unwrap();
+        assert_eq!(d.policies_added.len(), 1);
+        assert_eq!(d.policies_added[0].before.as_deref(), Some("C"));
+        assert_eq!(d.policies_changed.len(), 1);
+        assert_eq!(d.policies_changed[0].remote_added, ["A-v4-2"]);
+        assert!(d.policies_removed.is_empty());
+        assert!(d.changed);
+        let same = diff(junos(), &new, &new).unwrap();
+        assert!(!same.changed);
+    }
+
+    #[test]
+    fn a_policy_that_changes_shape_is_refused() {
+        let old = Plan {
+            policies: vec![policy("A", &["A-v4-1"])],
+            ..Plan::default()
+        };
+        let mut p = policy("A", &["A-v4-1"]);
+        p.action = "deny";
+        p.permit = false;
+        let new = Plan {
+            policies: vec![p],
+            ..Plan::default()
+        };
+        let err = diff(junos(), &old, &new).unwrap_err().to_string();
+        assert!(err.contains("apply the full configuration"), "{err}");
     }
 
     #[test]
