@@ -3,14 +3,17 @@
 //! prints. Errors print as one message with their cause chain, and a closed
 //! pipe (`tagwall show ... | head`) ends the program quietly.
 
-use crate::aggregate::AddressSet;
 use crate::error::{Error, Result, exit};
+use crate::fetch::{self, FetchOptions, Observer, Outcome, Source};
+use crate::model::Cloud;
 use crate::pipeline::{self, BuildOptions};
 use crate::policy::{FamilyFilter, NsgMode, Policy, Rule};
 use crate::render::TARGETS;
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use std::io::{self, BufWriter, Read, Write};
+use std::cell::RefCell;
+use std::io::{self, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// Compile Azure Service Tags into firewall configuration.
 #[derive(Parser, Debug)]
@@ -53,6 +56,16 @@ enum Command {
     },
     /// Render firewall configuration for every target (or those named) into an output folder.
     Build(BuildArgs),
+    /// Download the newest Service Tags release into a state folder, safely.
+    ///
+    /// Exit codes: 0 fetched or already current, 2 error (network, bad content),
+    /// 3 refused by a guard rail (an older changeNumber, a host that is not allowed).
+    /// Any failure leaves the state folder as it was.
+    Fetch(FetchArgs),
+    /// The unattended job: fetch, check the guard rails, render and write, all or nothing.
+    Run(Box<RunArgs>),
+    /// Show what changed between two releases, per tag and per rule (exit 1 when addresses changed).
+    Diff(DiffArgs),
     /// List the targets with their files and limits.
     Targets,
     /// Write the default policy, with comments, as a file to start from.
@@ -71,6 +84,10 @@ struct BuildArgs {
     /// Service Tags file (.json or .json.gz); default: the newest bundled release.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
+    /// State folder (see `tagwall fetch`): build from its current release, with its previous
+    /// release as --previous unless that is given.
+    #[arg(long, value_name = "DIR", conflicts_with = "input")]
+    state: Option<PathBuf>,
     /// Policy file (TOML); default: the built-in Arc Private Link policy.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
@@ -92,6 +109,227 @@ struct BuildArgs {
     /// Azure NSG: name the service tag, or write its prefixes (overrides the policy).
     #[arg(long, value_enum)]
     nsg_mode: Option<NsgModeArg>,
+}
+
+#[derive(Args, Debug)]
+struct FetchArgs {
+    /// The cloud whose release to fetch.
+    #[arg(long, value_enum, default_value = "public")]
+    cloud: CloudArg,
+    /// A details page or a file URL (a mirror, a pinned release), or a local .json / .json.gz
+    /// file; default: Microsoft's download details page for the cloud.
+    #[arg(long, value_name = "URL|FILE")]
+    from: Option<String>,
+    /// State folder: the kept releases, their index, the current release.
+    #[arg(long, default_value = "state", value_name = "DIR")]
+    state: PathBuf,
+    /// Accept a release whose changeNumber is lower than the current release's (or equal,
+    /// with other bytes), and make it current.
+    #[arg(long)]
+    allow_older: bool,
+    /// Also allow links and redirects to HOST (repeatable). Always allowed: the first URL's own
+    /// host (Microsoft's details page, or --from) and download.microsoft.com.
+    #[arg(long = "allow-host", value_name = "HOST")]
+    allow_hosts: Vec<String>,
+    /// Allow plain http to hosts that are not loopback addresses (a mirror on a trusted
+    /// network); certificates are what protect the file, so avoid this.
+    #[arg(long)]
+    allow_http: bool,
+    /// Also trust the certificate authorities in this PEM file (repeatable): a mirror's or an
+    /// inspecting proxy's own CA.
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_certs: Vec<PathBuf>,
+    /// Limit on connecting to a server (TCP and TLS), e.g. 15s.
+    #[arg(long, default_value = "15s", value_parser = parse_duration, value_name = "DURATION")]
+    connect_timeout: Duration,
+    /// Limit on one whole request, body included, e.g. 2m.
+    #[arg(long, default_value = "2m", value_parser = parse_duration, value_name = "DURATION")]
+    timeout: Duration,
+    /// Retries after a timeout, a broken connection or an HTTP 5xx (never after a 4xx).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    retries: u32,
+    /// Wait before the first retry; doubled for each further one (at most 1m).
+    #[arg(long, default_value = "2s", value_parser = parse_duration, value_name = "DURATION")]
+    retry_delay: Duration,
+    /// Largest body accepted, after decompression (K, M, G are powers of 1024).
+    #[arg(long, default_value = "64M", value_parser = parse_size, value_name = "SIZE")]
+    max_size: u64,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    /// Configuration: a tagwall.toml with the policy's [[rule]]s and a [run] table. Without it,
+    /// the built-in policy and the defaults below.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// The cloud whose release to fetch [default: public].
+    #[arg(long, value_enum)]
+    cloud: Option<CloudArg>,
+    /// A details page or file URL (a mirror), or a local file [default: Microsoft's page].
+    #[arg(long, value_name = "URL|FILE")]
+    from: Option<String>,
+    /// State folder [default: state].
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// Output folder; the one it replaces is kept as DIR.previous [default: out].
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Render only this target (repeatable) [default: all].
+    #[arg(long = "target", short = 't', value_name = "NAME")]
+    targets: Vec<String>,
+    /// Folder of templates that replace the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    templates: Option<PathBuf>,
+    /// Fetch and report what would change; write nothing (neither outputs nor state).
+    #[arg(long)]
+    dry_run: bool,
+    /// Exit 0 when nothing changed, 1 when the outputs changed (or would, with --dry-run).
+    #[arg(long)]
+    detailed_exitcode: bool,
+    /// Override one guard rail (repeatable): removal, older or age. The report says so.
+    #[arg(long = "force", value_name = "NAME")]
+    force: Vec<String>,
+    /// Refuse a release that removes more than this percentage of a rule's addresses
+    /// [default: 10].
+    #[arg(long, value_name = "PERCENT")]
+    max_removal: Option<u32>,
+    /// Refuse a release older than this many days (by the date in its file name).
+    #[arg(long, value_name = "DAYS")]
+    max_age: Option<u32>,
+    /// Keep addresses Microsoft removes in the outputs this many days [default: 0].
+    #[arg(long, value_name = "DAYS")]
+    grace: Option<u32>,
+    /// Command run (by sh) after the outputs changed; $1 and TAGWALL_REPORT hold the change
+    /// report's path, TAGWALL_OUT the output folder.
+    #[arg(long, value_name = "COMMAND")]
+    on_change: Option<String>,
+    /// Wait this long for another run to finish, e.g. 60s [default: 60s].
+    #[arg(long, value_parser = parse_duration, value_name = "DURATION")]
+    lock_timeout: Option<Duration>,
+    /// Also allow links and redirects to HOST (repeatable).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    allow_hosts: Vec<String>,
+    /// Also trust the certificate authorities in this PEM file (repeatable).
+    #[arg(long = "ca-cert", value_name = "FILE")]
+    ca_certs: Vec<PathBuf>,
+    /// Allow plain http to hosts that are not loopback addresses.
+    #[arg(long)]
+    allow_http: bool,
+    /// Limit on one whole request, body included, e.g. 2m.
+    #[arg(long, default_value = "2m", value_parser = parse_duration, value_name = "DURATION")]
+    timeout: Duration,
+    /// Retries after a timeout, a broken connection or an HTTP 5xx.
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    retries: u32,
+    /// Say what each step does.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum CloudArg {
+    /// Azure public cloud.
+    Public,
+    /// Azure US Government.
+    Usgov,
+    /// Azure operated by 21Vianet.
+    China,
+}
+
+impl From<CloudArg> for Cloud {
+    fn from(c: CloudArg) -> Cloud {
+        match c {
+            CloudArg::Public => Cloud::Public,
+            CloudArg::Usgov => Cloud::AzureGovernment,
+            CloudArg::China => Cloud::China,
+        }
+    }
+}
+
+/// Parse a duration: a number with `ms`, `s`, `m` or `h` (seconds when bare).
+fn parse_duration(text: &str) -> std::result::Result<Duration, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration such as 500ms, 15s or 2m"))?;
+    let scale = match unit.trim() {
+        "ms" => 0.001,
+        "" | "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
+        _ => return Err(format!("{text:?}: unknown unit; use ms, s, m or h")),
+    };
+    Duration::try_from_secs_f64(value * scale).map_err(|e| format!("{text:?}: {e}"))
+}
+
+/// Parse a size in bytes: a number with `K`, `M` or `G` (powers of 1024; `KB`,
+/// `KiB` and lower case are the same).
+fn parse_size(text: &str) -> std::result::Result<u64, String> {
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let value: u64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size such as 64M or 500K"))?;
+    let shift = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        _ => return Err(format!("{text:?}: unknown unit; use K, M or G")),
+    };
+    value
+        .checked_mul(1 << shift)
+        .filter(|&n| n > 0)
+        .ok_or_else(|| format!("{text:?} is not a usable size"))
+}
+
+#[derive(Args, Debug)]
+struct DiffArgs {
+    /// The old release (.json or .json.gz).
+    #[arg(required_unless_present = "state")]
+    old: Option<PathBuf>,
+    /// The new release (.json or .json.gz).
+    #[arg(required_unless_present = "state")]
+    new: Option<PathBuf>,
+    /// State folder (see `tagwall fetch`): compare its previous release with its current one,
+    /// instead of OLD and NEW.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["old", "new"])]
+    state: Option<PathBuf>,
+    /// Compare the tags and rules of this policy (default: the built-in policy).
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["tags", "all"])]
+    policy: Option<PathBuf>,
+    /// Compare these tags (names or glob patterns; repeatable) instead of a policy's.
+    #[arg(long = "tag", value_name = "TAG", conflicts_with = "all")]
+    tags: Vec<String>,
+    /// Compare every tag of both releases.
+    #[arg(long)]
+    all: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    format: FormatArg,
+    /// Colour in text output.
+    #[arg(long, value_enum, default_value = "auto")]
+    color: ColorArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum FormatArg {
+    Text,
+    Markdown,
+    Json,
+    Html,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ColorArg {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -120,6 +358,10 @@ pub fn main() -> i32 {
         }
     };
     let quiet = cli.quiet;
+    if let Err(e) = crate::interrupt::install() {
+        report_error(&e, quiet);
+        return e.exit_code();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(Error::Io { source, .. }) if source.kind() == io::ErrorKind::BrokenPipe => {
@@ -165,6 +407,9 @@ fn run(cli: Cli) -> Result<i32> {
         } => show(input.as_deref(), family, tags, quiet),
         Command::Aggregate { file } => aggregate(file.as_deref()),
         Command::Build(args) => build(args, quiet),
+        Command::Fetch(args) => fetch_release(args, quiet),
+        Command::Run(args) => run_job(*args, quiet),
+        Command::Diff(args) => diff(args),
         Command::Targets => targets(),
         Command::Init { path, force } => init(&path, force, quiet),
     }
@@ -250,6 +495,8 @@ fn show(
     let policy = Policy {
         options: Default::default(),
         rules: vec![rule],
+        targets: Default::default(),
+        run: Default::default(),
     };
     let selection = match crate::select::select(&file, &policy, "command line") {
         Ok(s) => s,
@@ -282,18 +529,39 @@ fn aggregate(file: Option<&Path>) -> Result<i32> {
             ("<stdin>".to_string(), s)
         }
     };
-    let nets = crate::source::parse_prefix_list(&text, &name)?;
-    let set = AddressSet::from_prefixes(&nets);
-    let mut out = String::with_capacity(nets.len() * 16);
-    use std::fmt::Write as _;
-    for n in set.v4_prefixes() {
-        let _ = writeln!(out, "{n}");
+    let set = crate::source::parse_prefix_set(&text, &name)?;
+    let mut out = String::with_capacity(set.v4.ranges().len() * 18);
+    for (addr, len) in set.v4.prefixes() {
+        push_v4(&mut out, addr, len);
     }
+    use std::fmt::Write as _;
     for n in set.v6_prefixes() {
         let _ = writeln!(out, "{n}");
     }
     stdout_write(out.as_bytes())?;
     Ok(exit::SUCCESS)
+}
+
+/// `a.b.c.d/len\n`, without the formatting machinery (lists run to millions).
+fn push_v4(out: &mut String, addr: u32, len: u8) {
+    fn num(out: &mut String, n: u32) {
+        if n >= 100 {
+            out.push(char::from(b'0' + (n / 100) as u8));
+        }
+        if n >= 10 {
+            out.push(char::from(b'0' + (n / 10 % 10) as u8));
+        }
+        out.push(char::from(b'0' + (n % 10) as u8));
+    }
+    for (i, shift) in [24, 16, 8, 0].into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        num(out, (addr >> shift) & 0xff);
+    }
+    out.push('/');
+    num(out, u32::from(len));
+    out.push('\n');
 }
 
 fn build(args: BuildArgs, quiet: bool) -> Result<i32> {
@@ -305,6 +573,7 @@ fn build(args: BuildArgs, quiet: bool) -> Result<i32> {
     }
     let opts = BuildOptions {
         input: args.input,
+        state: args.state,
         policy: args.policy,
         previous: args.previous,
         all_tags: args.all_tags,
@@ -320,10 +589,15 @@ fn build(args: BuildArgs, quiet: bool) -> Result<i32> {
     for w in &report.warnings {
         warn(quiet, w);
     }
+    let deltas = report
+        .previous
+        .as_ref()
+        .map(|p| format!("; deltas against {p}"))
+        .unwrap_or_default();
     note(
         quiet,
         &format!(
-            "wrote {} files for {} rules ({}) to {} from {} ({}, changeNumber {})",
+            "wrote {} files for {} rules ({}) to {} from {} ({}, changeNumber {}){deltas}",
             report.files,
             report.rules,
             report.targets.join(", "),
@@ -336,16 +610,368 @@ fn build(args: BuildArgs, quiet: bool) -> Result<i32> {
     Ok(exit::SUCCESS)
 }
 
+fn fetch_release(args: FetchArgs, quiet: bool) -> Result<i32> {
+    let mut allow_hosts: Vec<String> = fetch::DEFAULT_ALLOWED_HOSTS
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    allow_hosts.extend(args.allow_hosts);
+    let opts = FetchOptions {
+        cloud: args.cloud.into(),
+        from: args.from.as_deref().map(Source::parse),
+        state: args.state,
+        allow_older: args.allow_older,
+        allow_hosts,
+        allow_http: args.allow_http,
+        ca_certs: args.ca_certs,
+        connect_timeout: args.connect_timeout,
+        timeout: args.timeout,
+        retries: args.retries,
+        retry_delay: args.retry_delay,
+        max_size: args.max_size,
+    };
+    let progress = Progress {
+        bar: RefCell::new(None),
+        draw: !quiet && io::stderr().is_terminal(),
+        quiet,
+    };
+    let report = fetch::fetch(&opts, &progress)?;
+    let r = &report.release;
+    let what = format!("{} ({}, changeNumber {})", r.file, r.cloud, r.change_number);
+    let message = match report.outcome {
+        Outcome::Added => format!(
+            "fetched {what} from {} into {}",
+            report.source,
+            report.path.display()
+        ),
+        Outcome::Reinstated => format!(
+            "{what}, already kept at {}, is the current release again",
+            report.path.display()
+        ),
+        Outcome::AlreadyCurrent => format!(
+            "already current: {what}; {} has the same bytes",
+            report.source
+        ),
+        Outcome::NotModified => format!(
+            "already current: {what}; {} is not modified since it was fetched",
+            report.source
+        ),
+    };
+    note(quiet, &message);
+    if let Some(old) = &report.replaced {
+        if old.change_number > r.change_number {
+            warn(
+                quiet,
+                &format!(
+                    "{} has a lower changeNumber than {} (changeNumber {}), which it replaces \
+                     as the current release because of --allow-older",
+                    r.file, old.file, old.change_number
+                ),
+            );
+        } else {
+            note(
+                quiet,
+                &format!(
+                    "it replaces {} (changeNumber {}) as the current release",
+                    old.file, old.change_number
+                ),
+            );
+        }
+    }
+    Ok(exit::SUCCESS)
+}
+
+fn run_job(args: RunArgs, quiet: bool) -> Result<i32> {
+    use crate::guard::Rail;
+    use crate::run::{self, Fetched, RunOptions};
+    let info = |message: &str| {
+        if args.verbose && !quiet {
+            eprintln!("tagwall: {message}");
+        }
+    };
+    let config = match &args.config {
+        Some(path) => Some(pipeline::load_policy(Some(path))?),
+        None => {
+            if Path::new("tagwall.toml").is_file() {
+                note(
+                    quiet,
+                    "using the built-in policy; pass --config tagwall.toml to use the file in this folder",
+                );
+            }
+            None
+        }
+    };
+    let settings = config
+        .as_ref()
+        .map(|c| c.policy.run.clone())
+        .unwrap_or_default();
+    let cloud = match (args.cloud, settings.cloud.as_deref()) {
+        (Some(c), _) => c.into(),
+        (None, Some("usgov")) => Cloud::AzureGovernment,
+        (None, Some("china")) => Cloud::China,
+        _ => Cloud::Public,
+    };
+    let mut force = std::collections::BTreeSet::new();
+    for name in &args.force {
+        let rail = Rail::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = Rail::ALL.iter().map(|r| r.as_str()).collect();
+            Error::Usage(format!(
+                "--force {name}: no such guard rail (known: {})",
+                known.join(", ")
+            ))
+        })?;
+        force.insert(rail);
+    }
+    let mut allow_hosts: Vec<String> = fetch::DEFAULT_ALLOWED_HOSTS
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    allow_hosts.extend(settings.allow_hosts.clone().unwrap_or_default());
+    allow_hosts.extend(args.allow_hosts);
+    let state = args
+        .state
+        .or(settings.state)
+        .unwrap_or_else(|| PathBuf::from("state"));
+    let out = args
+        .out
+        .or(settings.out)
+        .unwrap_or_else(|| PathBuf::from("out"));
+    let targets = if args.targets.is_empty() {
+        settings.targets.unwrap_or_default()
+    } else {
+        args.targets
+    };
+    let max_removal = args
+        .max_removal
+        .or(settings.max_removal_percent)
+        .unwrap_or(10);
+    if max_removal > 100 {
+        return Err(Error::Usage(format!(
+            "--max-removal {max_removal}: a percentage from 0 to 100"
+        )));
+    }
+    let today = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| (d.as_secs() / 86_400) as i64)
+        .unwrap_or(0);
+    let opts = RunOptions {
+        fetch: FetchOptions {
+            cloud,
+            from: args.from.or(settings.from).as_deref().map(Source::parse),
+            state,
+            allow_older: false,
+            allow_hosts,
+            allow_http: args.allow_http,
+            ca_certs: args.ca_certs,
+            timeout: args.timeout,
+            retries: args.retries,
+            ..FetchOptions::default()
+        },
+        policy: args.config.clone(),
+        targets,
+        out: out.clone(),
+        templates: args.templates,
+        dry_run: args.dry_run,
+        force,
+        max_removal: f64::from(max_removal) / 100.0,
+        max_age_days: args.max_age.or(settings.max_age_days),
+        grace_days: args.grace.or(settings.grace_days).unwrap_or(0),
+        lock_timeout: args
+            .lock_timeout
+            .or(settings.lock_timeout_seconds.map(Duration::from_secs))
+            .unwrap_or(Duration::from_secs(60)),
+        today,
+    };
+    info(&format!(
+        "state {}, output {}, cloud {}",
+        opts.fetch.state.display(),
+        opts.out.display(),
+        opts.fetch.cloud
+    ));
+    let progress = Progress {
+        bar: RefCell::new(None),
+        draw: !quiet && io::stderr().is_terminal(),
+        quiet,
+    };
+    let report = run::run(&opts, &progress)?;
+    for w in &report.warnings {
+        warn(quiet, w);
+    }
+    for f in &report.forced {
+        warn(
+            quiet,
+            &format!("guard rail {} overridden by --force: {}", f.rail, f.message),
+        );
+    }
+    let r = &report.release;
+    let release = format!("{} ({}, changeNumber {})", r.file, r.cloud, r.change_number);
+    info(&match report.fetched {
+        Fetched::NotModified => format!("not modified since the last fetch: {release}"),
+        Fetched::Same => format!("the current release is unchanged: {release}"),
+        Fetched::New => format!("new release: {release}"),
+    });
+    if report.retained > 0 {
+        note(
+            quiet,
+            &format!(
+                "{} removed prefixes stay in the outputs for the grace period",
+                report.retained
+            ),
+        );
+    }
+    if let Some(summary) = &report.summary
+        && (args.verbose || args.dry_run)
+        && !quiet
+    {
+        eprint!("{summary}");
+    }
+    let verb = match (args.dry_run, report.changed) {
+        (true, true) => "would change",
+        (true, false) => "would leave unchanged",
+        (false, true) => "changed",
+        (false, false) => "left unchanged",
+    };
+    note(quiet, &format!("{verb} {} for {release}", out.display()));
+    if report.written
+        && let Some(command) = args.on_change.or(settings.on_change)
+    {
+        let path = report
+            .report
+            .clone()
+            .unwrap_or_else(|| out.join(crate::write::MANIFEST));
+        info(&format!(
+            "running the on-change command with {}",
+            path.display()
+        ));
+        run::run_hook(&command, &path, &out)?;
+    }
+    Ok(match (args.detailed_exitcode, report.changed) {
+        (true, true) => exit::CHANGED,
+        _ => exit::SUCCESS,
+    })
+}
+
+/// A progress bar on a terminal, and retry warnings.
+struct Progress {
+    bar: RefCell<Option<indicatif::ProgressBar>>,
+    draw: bool,
+    quiet: bool,
+}
+
+impl Observer for Progress {
+    fn retrying(&self, message: &str) {
+        self.finished();
+        warn(self.quiet, message);
+    }
+
+    fn started(&self, url: &str, total: Option<u64>) {
+        if !self.draw {
+            return;
+        }
+        let name = url.rsplit('/').next().unwrap_or(url).to_string();
+        let (bar, template) = match total {
+            Some(n) => (
+                indicatif::ProgressBar::new(n),
+                "[{bar:25}] {bytes:>10}/{total_bytes:<10} {wide_msg}",
+            ),
+            None => (
+                indicatif::ProgressBar::new_spinner(),
+                "{spinner} {bytes:>10} {wide_msg}",
+            ),
+        };
+        if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(name);
+        *self.bar.borrow_mut() = Some(bar);
+    }
+
+    fn received(&self, bytes: u64) {
+        if let Some(bar) = self.bar.borrow().as_ref() {
+            bar.inc(bytes);
+        }
+    }
+
+    fn finished(&self) {
+        if let Some(bar) = self.bar.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn diff(args: DiffArgs) -> Result<i32> {
+    use crate::diff::Scope;
+    use crate::render::report;
+    use std::io::IsTerminal;
+    let (old_loaded, new_loaded) = match (&args.state, &args.old, &args.new) {
+        (Some(dir), None, None) => {
+            let (current, previous) = pipeline::load_state(dir)?;
+            let previous = previous.ok_or_else(|| Error::State {
+                path: dir.clone(),
+                message: "only one release is kept here, so there is nothing to compare it with"
+                    .into(),
+            })?;
+            (previous, current)
+        }
+        (None, Some(old), Some(new)) => (
+            crate::source::read_file(old)?,
+            crate::source::read_file(new)?,
+        ),
+        _ => {
+            return Err(Error::Usage("give OLD and NEW, or --state DIR".to_string()));
+        }
+    };
+    let (old, new) = (old_loaded.parse()?, new_loaded.parse()?);
+    if old.cloud != new.cloud {
+        return Err(Error::Usage(format!(
+            "{} is of the {} cloud and {} of the {} cloud; compare releases of one cloud",
+            old.source, old.cloud, new.source, new.cloud
+        )));
+    }
+    let scope = if args.all {
+        Scope::All
+    } else if !args.tags.is_empty() {
+        Scope::Tags(args.tags)
+    } else {
+        Scope::Policy(Box::new(
+            pipeline::load_policy(args.policy.as_deref())?.policy,
+        ))
+    };
+    let d = crate::diff::diff(
+        &old,
+        pipeline::provenance(&old_loaded, &old),
+        &new,
+        pipeline::provenance(&new_loaded, &new),
+        &scope,
+    )?;
+    let text = match args.format {
+        FormatArg::Text => {
+            let color = match args.color {
+                ColorArg::Always => true,
+                ColorArg::Never => false,
+                ColorArg::Auto => {
+                    io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
+            };
+            report::text(&d, color)
+        }
+        FormatArg::Markdown => report::markdown(&d)?,
+        FormatArg::Json => report::json(&d)?,
+        FormatArg::Html => report::html(&d, &[])?,
+    };
+    stdout_write(text.as_bytes())?;
+    Ok(if d.has_changes() {
+        exit::CHANGED
+    } else {
+        exit::SUCCESS
+    })
+}
+
 fn targets() -> Result<i32> {
     let mut text = String::new();
     for t in TARGETS {
         text.push_str(&format!("{}\n  {}\n", t.name, t.summary));
-        let files: Vec<&str> = t
-            .files
-            .iter()
-            .filter(|f| f.each != crate::render::Each::Partial)
-            .map(|f| f.path)
-            .collect();
+        let files: Vec<&str> = t.files.iter().map(|f| f.path).collect();
         text.push_str(&format!("  files: {}\n", files.join(", ")));
         text.push_str(&format!(
             "  names: at most {} characters\n",
@@ -380,4 +1006,24 @@ fn init(path: &Path, force: bool, quiet: bool) -> Result<i32> {
         &format!("wrote the default policy to {}", path.display()),
     );
     Ok(exit::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("15").unwrap(), Duration::from_secs(15));
+        assert_eq!(parse_duration("1.5s").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("3d").is_err());
+        assert_eq!(parse_size("64M").unwrap(), 64 << 20);
+        assert_eq!(parse_size("20kib").unwrap(), 20 << 10);
+        assert_eq!(parse_size("100").unwrap(), 100);
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("1T").is_err());
+    }
 }

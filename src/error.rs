@@ -109,16 +109,50 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
+    /// A signal arrived; nothing was changed.
+    #[error("interrupted by {0}; the output and state folders were left as they were")]
+    Interrupted(&'static str),
+
+    /// Guard rails refused a release; nothing was changed.
+    #[error("refused, nothing was changed: {}", describe_refusals(refusals))]
+    GuardRail {
+        /// Every rail that refused.
+        refusals: Vec<crate::guard::Refusal>,
+    },
+
+    /// The post-change command failed (the outputs were written).
+    #[error("the on-change command {command:?} failed ({status}); the outputs were written")]
+    Hook { command: String, status: String },
+
     /// The output folder is not one tagwall may replace.
     #[error("{path}: {message}")]
     Output { path: PathBuf, message: String },
+
+    /// A download failed: no connection, a timeout, an HTTP error status, a
+    /// broken or oversized body. `url` is what was asked for.
+    #[error("{url}: {message}")]
+    Network { url: String, message: String },
+
+    /// A guard rail refused a download or a release: a redirect or link to a
+    /// host that is not allowed, a changeNumber that goes backwards, a kept
+    /// release that would be overwritten.
+    #[error("{what}: {message}")]
+    Refused { what: String, message: String },
+
+    /// The state folder is busy (locked) or its index is damaged.
+    #[error("{path}: {message}")]
+    State { path: PathBuf, message: String },
 }
 
 impl Error {
     /// The process exit code this error maps to.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Reserved { .. } | Error::EmptyRule { .. } | Error::Limit { .. } => exit::REFUSED,
+            Error::Reserved { .. }
+            | Error::EmptyRule { .. }
+            | Error::Limit { .. }
+            | Error::Refused { .. }
+            | Error::GuardRail { .. } => exit::REFUSED,
             _ => exit::ERROR,
         }
     }
@@ -131,4 +165,12 @@ impl Error {
             source,
         }
     }
+}
+
+fn describe_refusals(refusals: &[crate::guard::Refusal]) -> String {
+    let list: Vec<String> = refusals
+        .iter()
+        .map(|r| format!("{} [--force {}]", r.message, r.rail))
+        .collect();
+    list.join("; ")
 }

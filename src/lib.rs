@@ -3,21 +3,29 @@
 //! Data flows one way, one module per stage:
 //!
 //! ```text
-//! source (file | bundled) -> model (parsed, validated) -> select (policy -> rules)
+//! source (file | bundled | state) -> model (parsed, validated) -> select (policy -> rules)
 //!   -> aggregate (address sets) -> render (targets) -> write (atomic, with a manifest)
 //! ```
 //!
-//! [`pipeline`] strings the stages together; [`cli`] is the command line.
+//! [`fetch`] (the only module that touches the network) brings new releases
+//! into a [`state`] folder. [`pipeline`] strings the stages together; [`cli`]
+//! is the command line.
 
 pub mod aggregate;
 pub mod cli;
+pub mod diff;
 pub mod error;
+pub mod fetch;
+pub mod guard;
+pub mod interrupt;
 pub mod model;
 pub mod pipeline;
 pub mod policy;
 pub mod render;
+pub mod run;
 pub mod select;
 pub mod source;
+pub mod state;
 pub mod write;
 
 pub use error::{Error, Result};

@@ -4,22 +4,34 @@
 //! from a plain [`BuildOptions`], so the command line, the scheduled job and
 //! the benchmarks all run the very same code.
 
+use crate::diff::{self, Scope};
 use crate::error::{Error, Result};
+use crate::interrupt;
 use crate::model::ServiceTags;
 use crate::policy::{NsgMode, Policy};
-use crate::render::{Engine, Job, Previous, Provenance, find_targets};
+use crate::render::report;
+use crate::render::{Engine, Job, Previous, Provenance, Target, find_targets};
 use crate::select::{Selection, all_tags_policy, select};
 use crate::source::{self, Loaded, sha256_hex};
+use crate::state::State;
 use crate::write;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// The change report written beside the configs when a previous release is given.
+pub const DIFF_MARKDOWN: &str = "diff.md";
+/// The same report as JSON.
+pub const DIFF_JSON: &str = "diff.json";
+
 /// Everything `tagwall build` needs, free of command-line concerns.
 #[derive(Clone, Debug, Default)]
 pub struct BuildOptions {
-    /// Service Tags file; the newest bundled release when `None`.
+    /// Service Tags file; the newest bundled release when `None` (and no `state`).
     pub input: Option<PathBuf>,
+    /// State folder: use its current release as the input, and its previous
+    /// release as `previous` unless that is given. Excludes `input`.
+    pub state: Option<PathBuf>,
     /// Policy file; the built-in default when `None`.
     pub policy: Option<PathBuf>,
     /// The previous release, for delta files.
@@ -43,6 +55,8 @@ pub struct BuildReport {
     pub out: PathBuf,
     /// Provenance of the input.
     pub input: Provenance,
+    /// File name of the previous release the deltas start from, if any.
+    pub previous: Option<String>,
     /// Targets rendered.
     pub targets: Vec<&'static str>,
     /// Number of files written (without the manifest).
@@ -72,6 +86,44 @@ pub fn load_input(path: Option<&Path>) -> Result<Loaded> {
     }
 }
 
+/// Read the input and the previous release of a build: `input` (or the
+/// newest bundled release) and `previous`, or the current and previous
+/// releases of the state folder (an explicit `previous` still wins).
+pub fn load_build_inputs(opts: &BuildOptions) -> Result<(Loaded, Option<Loaded>)> {
+    let given_previous = opts
+        .previous
+        .as_deref()
+        .map(source::read_file)
+        .transpose()?;
+    let Some(dir) = &opts.state else {
+        return Ok((load_input(opts.input.as_deref())?, given_previous));
+    };
+    if opts.input.is_some() {
+        return Err(Error::Usage(
+            "give either --input or --state, not both".to_string(),
+        ));
+    }
+    let (loaded, previous) = load_state(dir)?;
+    Ok((loaded, given_previous.or(previous)))
+}
+
+/// Read the current release of a state folder and, when there is one, the
+/// release that was current before it; each is checked against its SHA-256
+/// in the index.
+pub fn load_state(dir: &Path) -> Result<(Loaded, Option<Loaded>)> {
+    let state = State::open(dir)?;
+    let current = state.current().ok_or_else(|| Error::State {
+        path: dir.to_path_buf(),
+        message: format!(
+            "no release is kept here yet; run `tagwall fetch --state {}` first",
+            dir.display()
+        ),
+    })?;
+    let loaded = state.load(current)?;
+    let previous = state.previous().map(|r| state.load(r)).transpose()?;
+    Ok((loaded, previous))
+}
+
 /// Read a policy file, or the built-in default.
 pub fn load_policy(path: Option<&Path>) -> Result<LoadedPolicy> {
     match path {
@@ -96,6 +148,8 @@ pub fn load_policy(path: Option<&Path>) -> Result<LoadedPolicy> {
 /// Provenance of a loaded, parsed file.
 pub fn provenance(loaded: &Loaded, file: &ServiceTags) -> Provenance {
     let name = loaded.name.strip_prefix("bundled:").unwrap_or(&loaded.name);
+    // A gzip file holds the release under its published name.
+    let name = name.strip_suffix(".gz").unwrap_or(name);
     let base = Path::new(name)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -153,7 +207,16 @@ struct Manifest<'a> {
     input: ManifestInput<'a>,
     policy: ManifestPolicy<'a>,
     all_tags: bool,
+    previous: Option<ManifestPrevious<'a>>,
     targets: Vec<&'static str>,
+}
+
+#[derive(Serialize)]
+struct ManifestPrevious<'a> {
+    file: &'a str,
+    cloud: &'a str,
+    change_number: u64,
+    sha256: &'a str,
 }
 
 #[derive(Serialize)]
@@ -171,19 +234,113 @@ struct ManifestPolicy<'a> {
     sha256: &'a str,
 }
 
+/// Everything one render needs, already loaded and resolved.
+pub struct RenderInputs<'a> {
+    /// The input release.
+    pub loaded: &'a Loaded,
+    /// It, parsed.
+    pub file: &'a ServiceTags,
+    /// The policy resolved against it (the sets to write).
+    pub selection: &'a Selection<'a>,
+    /// The previous release, parsed and resolved (the sets loaded before).
+    pub previous: Option<(&'a Loaded, &'a ServiceTags, &'a Selection<'a>)>,
+    /// The policy and its provenance.
+    pub policy: &'a LoadedPolicy,
+    /// Every tag as a rule (the diff report then covers every tag).
+    pub all_tags: bool,
+    /// Targets to render.
+    pub targets: &'a [&'static Target],
+    /// Compiled templates.
+    pub engine: &'a Engine,
+}
+
+/// Rendered files (paths relative to the output folder) and the manifest.
+pub struct Outputs {
+    /// Every file, by relative path.
+    pub files: BTreeMap<PathBuf, Vec<u8>>,
+    /// The manifest, without its `files` digests (the write stage adds them).
+    pub manifest: serde_json::Value,
+    /// The targets rendered.
+    pub targets: Vec<&'static str>,
+}
+
+/// Render every target, and with a previous release the change report, in memory.
+pub fn render_outputs(inputs: &RenderInputs<'_>) -> Result<Outputs> {
+    let input = provenance(inputs.loaded, inputs.file);
+    let previous = inputs.previous.map(|(l, f, s)| (provenance(l, f), f, s));
+    let job = Job {
+        selection: inputs.selection,
+        provenance: input.clone(),
+        previous: previous.as_ref().map(|(p, _, s)| Previous {
+            selection: s,
+            provenance: p.clone(),
+        }),
+    };
+    let rendered = inputs.engine.render(&job, inputs.targets)?;
+    interrupt::check()?;
+    let mut files = BTreeMap::new();
+    if let Some((prev, old, _)) = &previous {
+        let scope = if inputs.all_tags {
+            Scope::All
+        } else {
+            Scope::Policy(Box::new(inputs.policy.policy.clone()))
+        };
+        let d = diff::diff(old, prev.clone(), inputs.file, input.clone(), &scope)?;
+        files.insert(
+            PathBuf::from(DIFF_MARKDOWN),
+            report::markdown(&d)?.into_bytes(),
+        );
+        files.insert(PathBuf::from(DIFF_JSON), report::json(&d)?.into_bytes());
+    }
+    for (target, outputs) in rendered {
+        for (path, bytes) in outputs {
+            files.insert(Path::new(target.name).join(path), bytes);
+        }
+    }
+    let names: Vec<&'static str> = inputs.targets.iter().map(|t| t.name).collect();
+    let manifest = Manifest {
+        tool: "tagwall",
+        version: env!("CARGO_PKG_VERSION"),
+        input: ManifestInput {
+            file: &input.file,
+            path: &inputs.loaded.name,
+            cloud: &input.cloud,
+            change_number: input.change_number,
+            sha256: &input.sha256,
+        },
+        policy: ManifestPolicy {
+            file: &inputs.policy.name,
+            sha256: &inputs.policy.sha256,
+        },
+        all_tags: inputs.all_tags,
+        previous: previous.as_ref().map(|(p, _, _)| ManifestPrevious {
+            file: &p.file,
+            cloud: &p.cloud,
+            change_number: p.change_number,
+            sha256: &p.sha256,
+        }),
+        targets: names.clone(),
+    };
+    let manifest = serde_json::to_value(&manifest).map_err(|e| Error::Template {
+        name: "manifest.json".into(),
+        message: e.to_string(),
+    })?;
+    Ok(Outputs {
+        files,
+        manifest,
+        targets: names,
+    })
+}
+
 /// Run the whole build: every stage, then one atomic write.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
-    let loaded = load_input(opts.input.as_deref())?;
+    let (loaded, previous_loaded) = load_build_inputs(opts)?;
     let file = loaded.parse()?;
     let policy = load_policy(opts.policy.as_deref())?;
     let selection = resolve(&file, &policy, opts.all_tags, opts.nsg_mode)?;
+    interrupt::check()?;
     let targets = find_targets(&opts.targets)?;
     let engine = Engine::new(opts.templates.as_deref())?;
-    let previous_loaded = opts
-        .previous
-        .as_deref()
-        .map(source::read_file)
-        .transpose()?;
     let previous_file = previous_loaded.as_ref().map(Loaded::parse).transpose()?;
     if let Some(old) = &previous_file
         && old.cloud != file.cloud
@@ -197,48 +354,32 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         Some(old) => Some(resolve_previous(old, &policy, opts)?),
         None => None,
     };
-    let job = Job {
+    let previous = match (&previous_loaded, &previous_file, &previous_selection) {
+        (Some(l), Some(f), Some(s)) => Some((l, f, s)),
+        _ => None,
+    };
+    let outputs = render_outputs(&RenderInputs {
+        loaded: &loaded,
+        file: &file,
         selection: &selection,
-        provenance: provenance(&loaded, &file),
-        previous: match (&previous_loaded, &previous_file, &previous_selection) {
-            (Some(l), Some(f), Some(s)) => Some(Previous {
-                selection: s,
-                provenance: provenance(l, f),
-            }),
-            _ => None,
-        },
-    };
-    let rendered = engine.render(&job, &targets)?;
-    let mut files = BTreeMap::new();
-    for (target, outputs) in rendered {
-        for (path, bytes) in outputs {
-            files.insert(Path::new(target.name).join(path), bytes);
-        }
-    }
-    let names: Vec<&'static str> = targets.iter().map(|t| t.name).collect();
-    let manifest = Manifest {
-        tool: "tagwall",
-        version: env!("CARGO_PKG_VERSION"),
-        input: ManifestInput {
-            file: &job.provenance.file,
-            path: &loaded.name,
-            cloud: &job.provenance.cloud,
-            change_number: job.provenance.change_number,
-            sha256: &job.provenance.sha256,
-        },
-        policy: ManifestPolicy {
-            file: &policy.name,
-            sha256: &policy.sha256,
-        },
+        previous,
+        policy: &policy,
         all_tags: opts.all_tags,
-        targets: names.clone(),
-    };
-    write::commit(&opts.out, &files, &manifest)?;
+        targets: &targets,
+        engine: &engine,
+    })?;
+    write::commit(&opts.out, &outputs.files, &outputs.manifest)?;
+    let input = provenance(&loaded, &file);
+    let names = outputs.targets.clone();
     Ok(BuildReport {
         out: opts.out.clone(),
-        input: job.provenance.clone(),
+        input,
+        previous: previous_loaded
+            .as_ref()
+            .zip(previous_file.as_ref())
+            .map(|(l, f)| provenance(l, f).file),
         targets: names,
-        files: files.len(),
+        files: outputs.files.len(),
         rules: selection.rules.len(),
         warnings: selection.warnings.clone(),
     })

@@ -26,6 +26,165 @@ pub struct Policy {
     /// The rules, in order.
     #[serde(rename = "rule", default)]
     pub rules: Vec<Rule>,
+    /// Settings of individual targets (`[targets.nftables]` ...).
+    #[serde(default)]
+    pub targets: TargetOptions,
+    /// Settings of the scheduled job (`[run]`); every one is also a flag.
+    #[serde(default, skip_serializing_if = "RunSettings::is_empty")]
+    pub run: RunSettings,
+}
+
+/// `[run]`: settings of `tagwall run`. A flag given on the command line wins.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSettings {
+    /// `public`, `usgov` or `china`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud: Option<String>,
+    /// A details page or file URL (a mirror), or a local file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    /// State folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<std::path::PathBuf>,
+    /// Output folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub out: Option<std::path::PathBuf>,
+    /// Targets to render (all when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<String>>,
+    /// Largest share of a rule's addresses one release may remove, in percent (default 10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_removal_percent: Option<u32>,
+    /// Refuse releases older than this many days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_days: Option<u32>,
+    /// Keep removed addresses this many days before removing them (default 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grace_days: Option<u32>,
+    /// Command run after a change, given the change report's path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_change: Option<String>,
+    /// Seconds to wait for another run to finish (default 60).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_timeout_seconds: Option<u64>,
+    /// Hosts besides download.microsoft.com that links and redirects may lead to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_hosts: Option<Vec<String>>,
+}
+
+impl RunSettings {
+    fn is_empty(&self) -> bool {
+        *self == RunSettings::default()
+    }
+}
+
+/// Settings of individual targets, one table each.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetOptions {
+    /// `[targets.nftables]`.
+    #[serde(default)]
+    pub nftables: NftablesOptions,
+    /// `[targets.iptables]`.
+    #[serde(default)]
+    pub iptables: IptablesOptions,
+}
+
+/// `[targets.nftables]`: where the nftables ruleset lives and what it does
+/// with traffic no rule matches.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct NftablesOptions {
+    /// The `inet` table tagwall owns; every full load replaces it whole.
+    #[serde(default = "NftablesOptions::default_table")]
+    pub table: String,
+    /// Priority of the table's base chains (0 is `filter`).
+    #[serde(default)]
+    pub priority: i16,
+    /// What happens to traffic that no rule matches.
+    #[serde(default)]
+    pub unmatched: Unmatched,
+}
+
+impl NftablesOptions {
+    fn default_table() -> String {
+        "tagwall".to_string()
+    }
+}
+
+impl Default for NftablesOptions {
+    fn default() -> Self {
+        NftablesOptions {
+            table: NftablesOptions::default_table(),
+            priority: 0,
+            unmatched: Unmatched::default(),
+        }
+    }
+}
+
+/// `[targets.iptables]`: the names of tagwall's chains and what they do with
+/// traffic no rule matches.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct IptablesOptions {
+    /// Prefix of the chains (`TAGWALL` gives `TAGWALL-INPUT`, `TAGWALL-FORWARD`,
+    /// `TAGWALL-OUTPUT`).
+    #[serde(default = "IptablesOptions::default_chain")]
+    pub chain: String,
+    /// What happens to traffic that no rule matches.
+    #[serde(default)]
+    pub unmatched: Unmatched,
+}
+
+impl IptablesOptions {
+    fn default_chain() -> String {
+        "TAGWALL".to_string()
+    }
+}
+
+impl Default for IptablesOptions {
+    fn default() -> Self {
+        IptablesOptions {
+            chain: IptablesOptions::default_chain(),
+            unmatched: Unmatched::default(),
+        }
+    }
+}
+
+/// What a Linux target does with traffic that none of its rules matches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unmatched {
+    /// Leave it to the rest of the ruleset (the admin's own rules).
+    #[default]
+    Continue,
+    /// Drop it; replies to allowed connections, loopback and IPv6 neighbour
+    /// discovery still pass.
+    Drop,
+}
+
+impl Unmatched {
+    /// `continue` or `drop`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unmatched::Continue => "continue",
+            Unmatched::Drop => "drop",
+        }
+    }
+}
+
+/// Longest nftables table name tagwall accepts.
+pub const MAX_NFT_TABLE: usize = 32;
+/// Longest iptables chain prefix (the kernel allows 28 characters per chain,
+/// and `-FORWARD` takes 8).
+pub const MAX_IPT_CHAIN_PREFIX: usize = 20;
+
+/// A name for a kernel object: a letter, then letters, digits and `_`.
+fn is_kernel_identifier(s: &str, max: usize) -> bool {
+    s.len() <= max
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Policy-wide options.
@@ -374,6 +533,16 @@ impl Policy {
         if self.rules.is_empty() {
             return fail("the policy has no [[rule]]".into());
         }
+        if let Some(c) = &self.run.cloud
+            && !["public", "usgov", "china"].contains(&c.as_str())
+        {
+            return fail(format!("[run] cloud {c:?} is not public, usgov or china"));
+        }
+        if let Some(p) = self.run.max_removal_percent
+            && p > 100
+        {
+            return fail(format!("[run] max_removal_percent {p} is above 100"));
+        }
         let mut names = BTreeSet::new();
         for rule in &self.rules {
             let r = &rule.name;
@@ -451,6 +620,28 @@ impl Policy {
                 ));
             }
         }
+        let nft = &self.targets.nftables;
+        if !is_kernel_identifier(&nft.table, MAX_NFT_TABLE) {
+            return fail(format!(
+                "[targets.nftables] table {:?} must be a letter then up to {} letters, digits or _",
+                nft.table,
+                MAX_NFT_TABLE - 1
+            ));
+        }
+        if !(-400..=400).contains(&nft.priority) {
+            return fail(format!(
+                "[targets.nftables] priority {} is outside -400..400",
+                nft.priority
+            ));
+        }
+        let ipt = &self.targets.iptables;
+        if !is_kernel_identifier(&ipt.chain, MAX_IPT_CHAIN_PREFIX) {
+            return fail(format!(
+                "[targets.iptables] chain {:?} must be a letter then up to {} letters, digits or _",
+                ipt.chain,
+                MAX_IPT_CHAIN_PREFIX - 1
+            ));
+        }
         // NSG priorities are unique per direction.
         for dir in [Direction::Outbound, Direction::Inbound] {
             let mut seen: std::collections::BTreeMap<u16, &str> = Default::default();
@@ -508,6 +699,7 @@ mod tests {
         }
         assert!(!p.options.allow_missing_tags);
         assert!(p.options.allow_reserved.is_empty());
+        assert_eq!(p.targets, TargetOptions::default());
     }
 
     fn err(text: &str) -> String {
@@ -550,6 +742,22 @@ mod tests {
                 "unknown variant `everything`",
             ),
             ("".into(), "no [[rule]]"),
+            (
+                format!("{rule}[targets.nftables]\ntable = \"a b\""),
+                "table \"a b\" must be a letter",
+            ),
+            (
+                format!("{rule}[targets.nftables]\npriority = 1000"),
+                "outside -400..400",
+            ),
+            (
+                format!("{rule}[targets.iptables]\nchain = \"-j\""),
+                "chain \"-j\" must be a letter",
+            ),
+            (
+                format!("{rule}[targets.iptables]\nunmatched = \"reject\""),
+                "unknown variant `reject`",
+            ),
         ];
         for (text, want) in cases {
             let got = err(&text);

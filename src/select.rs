@@ -70,10 +70,9 @@ pub fn select<'a>(
     let mut rules = Vec::with_capacity(resolved.len());
     let mut warnings = Vec::new();
     for r in resolved {
-        if let Some((rule, mut w)) = r? {
-            rules.push(rule);
-            warnings.append(&mut w);
-        }
+        let (rule, mut w) = r?;
+        rules.extend(rule);
+        warnings.append(&mut w);
     }
     if rules.is_empty() {
         return Err(Error::Policy {
@@ -112,6 +111,8 @@ pub fn all_tags_policy(file: &ServiceTags, base: &Policy) -> Policy {
     Policy {
         options: base.options.clone(),
         rules,
+        targets: base.targets.clone(),
+        run: base.run.clone(),
     }
 }
 
@@ -119,7 +120,8 @@ fn is_glob(pattern: &str) -> bool {
     pattern.contains(['*', '?'])
 }
 
-type RuleOutcome<'a> = Option<(SelectedRule<'a>, Vec<String>)>;
+/// A resolved rule (`None` when the policy lets it be left out), with warnings.
+type RuleOutcome<'a> = (Option<SelectedRule<'a>>, Vec<String>);
 
 fn select_rule<'a>(
     file: &'a ServiceTags,
@@ -174,7 +176,7 @@ fn select_rule<'a>(
                 "rule {:?} is left out: none of its tags is in {}",
                 rule.name, file.source
             ));
-            return Ok(None);
+            return Ok((None, warnings));
         }
         return Err(Error::Policy {
             file: policy_name.to_string(),
@@ -217,14 +219,14 @@ fn select_rule<'a>(
             family: family.to_string(),
         });
     }
-    Ok(Some((
-        SelectedRule {
+    Ok((
+        Some(SelectedRule {
             rule: rule.clone(),
             tags,
             set,
-        },
+        }),
         warnings,
-    )))
+    ))
 }
 
 fn region_ok(rule: &Rule, tag: &Tag) -> bool {
@@ -269,25 +271,32 @@ pub fn suggest(file: &ServiceTags, pattern: &str) -> String {
 }
 
 /// Address space a Service Tags file should never carry, by category.
-fn reserved_ranges() -> &'static [(Reserved, &'static str)] {
-    &[
-        (Reserved::Unspecified, "0.0.0.0/8"),
-        (Reserved::Private, "10.0.0.0/8"),
-        (Reserved::Private, "100.64.0.0/10"),
-        (Reserved::Loopback, "127.0.0.0/8"),
-        (Reserved::LinkLocal, "169.254.0.0/16"),
-        (Reserved::Private, "172.16.0.0/12"),
-        (Reserved::Private, "192.168.0.0/16"),
-        (Reserved::Multicast, "224.0.0.0/4"),
-        (Reserved::Reserved, "240.0.0.0/4"),
-        (Reserved::Unspecified, "::/128"),
-        (Reserved::Loopback, "::1/128"),
-        (Reserved::Ipv4Mapped, "::ffff:0:0/96"),
-        (Reserved::Private, "fc00::/7"),
-        (Reserved::LinkLocal, "fe80::/10"),
-        (Reserved::Multicast, "ff00::/8"),
-    ]
-}
+const RESERVED: &[(Reserved, &str)] = &[
+    (Reserved::Unspecified, "0.0.0.0/8"),
+    (Reserved::Private, "10.0.0.0/8"),
+    (Reserved::Private, "100.64.0.0/10"),
+    (Reserved::Loopback, "127.0.0.0/8"),
+    (Reserved::LinkLocal, "169.254.0.0/16"),
+    (Reserved::Private, "172.16.0.0/12"),
+    (Reserved::Private, "192.168.0.0/16"),
+    (Reserved::Multicast, "224.0.0.0/4"),
+    (Reserved::Reserved, "240.0.0.0/4"),
+    (Reserved::Unspecified, "::/128"),
+    (Reserved::Loopback, "::1/128"),
+    (Reserved::Ipv4Mapped, "::ffff:0:0/96"),
+    (Reserved::Private, "fc00::/7"),
+    (Reserved::LinkLocal, "fe80::/10"),
+    (Reserved::Multicast, "ff00::/8"),
+];
+
+/// [`RESERVED`], parsed once.
+static RESERVED_NETS: std::sync::LazyLock<Vec<(Reserved, IpNet)>> =
+    std::sync::LazyLock::new(|| {
+        RESERVED
+            .iter()
+            .filter_map(|(c, text)| text.parse().ok().map(|n| (*c, n)))
+            .collect()
+    });
 
 /// The category of reserved or overly broad space `net` touches, if any.
 ///
@@ -303,12 +312,9 @@ pub fn reserved_category(net: &IpNet) -> Option<Reserved> {
     if net.prefix_len() == 0 {
         return Some(Reserved::DefaultRoute);
     }
-    for (category, text) in reserved_ranges() {
+    for (category, r) in RESERVED_NETS.iter() {
         // Both sides are CIDR blocks: they meet only if one holds the other.
-        let Ok(r) = text.parse::<IpNet>() else {
-            continue;
-        };
-        if r.contains(net) || net.contains(&r) {
+        if r.contains(net) || net.contains(r) {
             return Some(*category);
         }
     }
@@ -317,4 +323,29 @@ pub fn reserved_category(net: &IpNet) -> Option<Reserved> {
         IpNet::V6(n) => n.prefix_len() < 12,
     };
     broad.then_some(Reserved::Broad)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reserved_range_parses() {
+        assert_eq!(RESERVED_NETS.len(), RESERVED.len());
+        for (category, text) in [
+            (Reserved::Ipv4Mapped, "::ffff:10.0.0.0/104"),
+            (Reserved::Multicast, "239.1.0.0/16"),
+            (Reserved::Loopback, "::1/128"),
+            (Reserved::LinkLocal, "fe80::/64"),
+            (Reserved::Broad, "2000::/3"),
+            (Reserved::DefaultRoute, "::/0"),
+        ] {
+            assert_eq!(
+                reserved_category(&text.parse().unwrap()),
+                Some(category),
+                "{text}"
+            );
+        }
+        assert_eq!(reserved_category(&"2603:1000::/25".parse().unwrap()), None);
+    }
 }

@@ -148,6 +148,103 @@ pub fn parse_prefix_list(text: &str, name: &str) -> Result<Vec<ipnet::IpNet>> {
     Ok(out)
 }
 
+/// Parse a plain prefix list straight into an [`AddressSet`], with the same
+/// rules and messages as [`parse_prefix_list`]. IPv4 lines take a byte-level
+/// fast path; this is what `tagwall aggregate` runs on lists of millions.
+pub fn parse_prefix_set(text: &str, name: &str) -> Result<crate::aggregate::AddressSet> {
+    let mut v4 = Vec::with_capacity(text.len() / 16);
+    let mut v6 = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let entry = match line.find('#') {
+            Some(i) => &line[..i],
+            None => line,
+        }
+        .trim();
+        if entry.is_empty() {
+            continue;
+        }
+        if let Some(range) = fast_v4(entry.as_bytes()) {
+            v4.push(range);
+            continue;
+        }
+        match parse_prefix_list(entry, name) {
+            Ok(nets) => {
+                for net in nets {
+                    match net {
+                        ipnet::IpNet::V4(n) => v4.push(crate::aggregate::v4_range(&n)),
+                        ipnet::IpNet::V6(n) => v6.push(crate::aggregate::v6_range(&n)),
+                    }
+                }
+            }
+            Err(Error::BadListEntry { value, reason, .. }) => {
+                return Err(Error::BadListEntry {
+                    file: name.to_string(),
+                    line: index + 1,
+                    value,
+                    reason,
+                });
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(crate::aggregate::AddressSet {
+        v4: crate::aggregate::IntervalSet::from_ranges(v4),
+        v6: crate::aggregate::IntervalSet::from_ranges(v6),
+    })
+}
+
+/// `a.b.c.d` or `a.b.c.d/n` in canonical decimal with no host bits, as an
+/// inclusive range; `None` for anything else (the slow path then decides).
+fn fast_v4(s: &[u8]) -> Option<(u32, u32)> {
+    let mut addr: u32 = 0;
+    let mut i = 0;
+    for octet in 0..4 {
+        let start = i;
+        let mut value: u32 = 0;
+        while i < s.len() && s[i].is_ascii_digit() && i - start < 3 {
+            value = value * 10 + u32::from(s[i] - b'0');
+            i += 1;
+        }
+        let digits = i - start;
+        if digits == 0 || value > 255 || (digits > 1 && s[start] == b'0') {
+            return None;
+        }
+        addr = (addr << 8) | value;
+        if octet < 3 {
+            if s.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+    }
+    let len = match s.get(i) {
+        None => 32,
+        Some(b'/') => {
+            let rest = &s[i + 1..];
+            if rest.is_empty() || rest.len() > 2 || (rest.len() > 1 && rest[0] == b'0') {
+                return None;
+            }
+            let mut n: u32 = 0;
+            for &b in rest {
+                if !b.is_ascii_digit() {
+                    return None;
+                }
+                n = n * 10 + u32::from(b - b'0');
+            }
+            if n > 32 {
+                return None;
+            }
+            n
+        }
+        Some(_) => return None,
+    };
+    let host = if len == 32 { 0 } else { u32::MAX >> len };
+    if addr & host != 0 {
+        return None;
+    }
+    Some((addr, addr | host))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,6 +256,50 @@ mod tests {
         assert!(new.change_number > old.change_number);
         assert_eq!(new.change_number, 370);
         assert!(bundled(2).is_err());
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_full_parser() {
+        for line in [
+            "10.0.0.0/24",
+            "0.0.0.0/0",
+            "255.255.255.255",
+            "255.255.255.254/31",
+            "1.2.3.4/32",
+            "10.0.0.1/24",
+            "010.0.0.0/8",
+            "10.0.0.0/033",
+            "10.0.0.0/",
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.0.0.0/8",
+            "1.2.3.4/8x",
+            "1.2.3.4 ",
+            "::/0",
+        ] {
+            let slow = parse_prefix_list(line, "t").ok().map(|n| match n[0] {
+                ipnet::IpNet::V4(n) => Some(crate::aggregate::v4_range(&n)),
+                ipnet::IpNet::V6(_) => None,
+            });
+            let fast = fast_v4(line.trim().as_bytes());
+            if let Some(f) = fast {
+                assert_eq!(slow, Some(Some(f)), "{line}");
+            } else {
+                assert!(
+                    matches!(slow, None | Some(None)),
+                    "{line}: the fast path refused a valid IPv4 line"
+                );
+            }
+        }
+        let set = parse_prefix_set("10.0.1.0/24\n10.0.0.0/24 # x\n2001:db8::/32\n", "t").unwrap();
+        assert_eq!(set.prefixes().len(), 2);
+        let err = parse_prefix_set("10.0.0.0/24\n\n10.0.0.1/24\n", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("t:3: \"10.0.0.1/24\": has host bits set"),
+            "{err}"
+        );
     }
 
     #[test]

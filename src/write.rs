@@ -33,6 +33,27 @@ pub fn commit<M: Serialize>(
     files: &BTreeMap<PathBuf, Vec<u8>>,
     manifest: &M,
 ) -> Result<()> {
+    commit_keeping(out, files, manifest, false)
+}
+
+/// The folder where [`commit_keeping`] keeps the output it replaced.
+pub fn previous_folder(out: &Path) -> PathBuf {
+    let mut name = out
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "out".into());
+    name.push(".previous");
+    out.with_file_name(name)
+}
+
+/// [`commit`], and with `keep_previous` the replaced output is kept whole in
+/// [`previous_folder`] (replacing the one kept before) instead of deleted.
+pub fn commit_keeping<M: Serialize>(
+    out: &Path,
+    files: &BTreeMap<PathBuf, Vec<u8>>,
+    manifest: &M,
+    keep_previous: bool,
+) -> Result<()> {
     check_replaceable(out)?;
     let parent = match out.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -49,7 +70,7 @@ pub fn commit<M: Serialize>(
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(|e| Error::io("cannot create folder", dir, e))?;
         }
-        write_synced(&path, bytes)?;
+        fs::write(&path, bytes).map_err(|e| Error::io("cannot write", &path, e))?;
         entries.insert(
             rel.to_string_lossy().replace('\\', "/"),
             FileEntry {
@@ -65,9 +86,16 @@ pub fn commit<M: Serialize>(
     doc["files"] = serde_json::to_value(&entries).unwrap_or_default();
     let mut text = serde_json::to_vec_pretty(&doc).unwrap_or_default();
     text.push(b'\n');
-    write_synced(&staging.path().join(MANIFEST), &text)?;
-    sync_tree(staging.path())?;
+    let manifest_path = staging.path().join(MANIFEST);
+    fs::write(&manifest_path, &text).map_err(|e| Error::io("cannot write", &manifest_path, e))?;
+    // One syncfs flushes every staged file and folder before the swap; an
+    // fsync per file would cost seconds on an --all-tags build.
+    let dir =
+        File::open(staging.path()).map_err(|e| Error::io("cannot open", staging.path(), e))?;
+    rustix::fs::syncfs(&dir).map_err(|e| Error::io("cannot flush", staging.path(), e.into()))?;
 
+    // The last moment to stop: after this the new output is in place.
+    crate::interrupt::check()?;
     if out.exists() {
         rustix::fs::renameat_with(
             rustix::fs::CWD,
@@ -78,6 +106,15 @@ pub fn commit<M: Serialize>(
         )
         .map_err(|e| Error::io("cannot swap in the new output folder", out, e.into()))?;
         // `staging` now holds the previous output; dropping it removes it.
+        if keep_previous {
+            let kept = previous_folder(out);
+            if kept.exists() {
+                fs::remove_dir_all(&kept).map_err(|e| Error::io("cannot remove", &kept, e))?;
+            }
+            let old = staging.keep();
+            fs::rename(&old, &kept)
+                .map_err(|e| Error::io("cannot keep the previous output as", &kept, e))?;
+        }
     } else {
         let staged = staging.keep();
         fs::rename(&staged, out).map_err(|e| {
@@ -137,16 +174,6 @@ fn sync_dir(dir: &Path) -> Result<()> {
         .map_err(|e| Error::io("cannot flush folder", dir, e))
 }
 
-fn sync_tree(dir: &Path) -> Result<()> {
-    for entry in fs::read_dir(dir).map_err(|e| Error::io("cannot read folder", dir, e))? {
-        let entry = entry.map_err(|e| Error::io("cannot read folder", dir, e))?;
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            sync_tree(&entry.path())?;
-        }
-    }
-    sync_dir(dir)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +203,23 @@ mod tests {
         // No staging folder is left behind.
         let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1);
+    }
+
+    #[test]
+    fn keeps_the_replaced_output_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let m = json!({"tool": "tagwall"});
+        commit_keeping(&out, &files(&[("a.txt", "1")]), &m, true).unwrap();
+        assert!(!previous_folder(&out).exists());
+        commit_keeping(&out, &files(&[("a.txt", "2")]), &m, true).unwrap();
+        commit_keeping(&out, &files(&[("a.txt", "3")]), &m, true).unwrap();
+        assert_eq!(fs::read_to_string(out.join("a.txt")).unwrap(), "3");
+        assert_eq!(
+            fs::read_to_string(previous_folder(&out).join("a.txt")).unwrap(),
+            "2"
+        );
+        assert_eq!(previous_folder(&out), dir.path().join("out.previous"));
     }
 
     #[test]

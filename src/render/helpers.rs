@@ -17,12 +17,15 @@ pub fn register(hb: &mut Handlebars<'_>) {
     hb.register_helper("hcl", Box::new(quote_helper(Quote::Hcl)));
     hb.register_helper("bicep", Box::new(quote_helper(Quote::Bicep)));
     hb.register_helper("comment", Box::new(quote_helper(Quote::Comment)));
+    hb.register_helper("dq", Box::new(quote_helper(Quote::Dq)));
+    hb.register_helper("add", Box::new(add));
+    hb.register_helper("html", Box::new(quote_helper(Quote::Html)));
+    hb.register_helper("md", Box::new(quote_helper(Quote::Markdown)));
     hb.register_helper("panos", Box::new(quote_helper(Quote::Panos)));
     hb.register_helper("fortios", Box::new(quote_helper(Quote::Fortios)));
     hb.register_helper("asa", Box::new(quote_helper(Quote::Asa)));
     hb.register_helper("junos", Box::new(quote_helper(Quote::Junos)));
     hb.register_helper("routeros", Box::new(quote_helper(Quote::RouterOs)));
-    hb.register_helper("add", Box::new(add));
     hb.register_helper("some", Box::new(some));
 }
 
@@ -43,6 +46,14 @@ pub enum Quote {
     Comment,
     /// A CSV field: quoted when it must be, and never read as a formula.
     Csv,
+    /// A double-quoted string for nft and iptables-restore. nft 1.0.6 has no
+    /// escape inside strings, so nothing is escaped: `"` becomes `'`, `\`
+    /// becomes `/`, and anything but printable ASCII becomes `?`.
+    Dq,
+    /// HTML text or attribute value.
+    Html,
+    /// Markdown inline text (table cells, list items).
+    Markdown,
     /// A PAN-OS CLI string: [`safe_text`] in double quotes.
     Panos,
     /// A FortiOS CLI string: [`safe_text`] in double quotes.
@@ -91,6 +102,9 @@ impl Quote {
             "bicep" => Quote::Bicep,
             "comment" => Quote::Comment,
             "csv" => Quote::Csv,
+            "dq" => Quote::Dq,
+            "html" => Quote::Html,
+            "markdown" => Quote::Markdown,
             "panos" => Quote::Panos,
             "fortios" => Quote::Fortios,
             "asa" => Quote::Asa,
@@ -162,6 +176,36 @@ impl Quote {
                     c
                 }
             })),
+            Quote::Dq => {
+                out.push('"');
+                out.extend(s.chars().map(dq_char));
+                out.push('"');
+            }
+            Quote::Html => {
+                for c in s.chars() {
+                    match c {
+                        '&' => out.push_str("&amp;"),
+                        '<' => out.push_str("&lt;"),
+                        '>' => out.push_str("&gt;"),
+                        '"' => out.push_str("&quot;"),
+                        '\'' => out.push_str("&#39;"),
+                        c if crate::model::is_unsafe_char(c) => out.push(' '),
+                        c => out.push(c),
+                    }
+                }
+            }
+            Quote::Markdown => {
+                for c in s.chars() {
+                    if "\\`*_[]<>|".contains(c) {
+                        out.push('\\');
+                        out.push(c);
+                    } else if crate::model::is_unsafe_char(c) {
+                        out.push(' ');
+                    } else {
+                        out.push(c);
+                    }
+                }
+            }
             Quote::Csv => {
                 // A leading = + - @ would make a spreadsheet run the cell as a formula.
                 let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
@@ -192,6 +236,16 @@ impl Quote {
         let mut out = String::with_capacity(s.len() + 2);
         self.write(s, &mut out);
         out
+    }
+}
+
+/// One character as it may stand inside a [`Quote::Dq`] string.
+pub fn dq_char(c: char) -> char {
+    match c {
+        '"' => '\'',
+        '\\' => '/',
+        ' '..='~' => c,
+        _ => '?',
     }
 }
 
@@ -530,5 +584,7 @@ mod tests {
         );
         assert_eq!(Quote::Csv.apply("a,\"b\""), "\"a,\"\"b\"\"\"");
         assert_eq!(Quote::Csv.apply("10.0.0.0/8"), "10.0.0.0/8");
+        assert_eq!(Quote::Dq.apply(evil), r#""a'b'c${x}%{y}?$(rm -rf /)`id`/""#);
+        assert_eq!(Quote::Dq.apply("é\u{202e}"), "\"??\"");
     }
 }

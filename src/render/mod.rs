@@ -9,8 +9,10 @@
 
 pub mod chunk;
 pub mod helpers;
+pub mod linux;
 pub mod names;
 pub mod nsg;
+pub mod report;
 pub mod targets;
 pub mod vendor;
 
@@ -25,7 +27,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use names::NameRules;
-pub use targets::{TARGETS, Target};
+pub use targets::{PARTIALS, TARGETS, Target};
 
 /// What a rendered file is made of: one file, one per rule, or one per rule and family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,9 +38,6 @@ pub enum Each {
     Rule,
     /// One file per rule and address family (context gains `rule` and `family`).
     RuleFamily,
-    /// No file: a piece of text other templates of the target include with
-    /// `{{> NAME}}` (a full configuration and its delta share it).
-    Partial,
 }
 
 /// One file a target writes.
@@ -121,13 +120,23 @@ impl Engine {
                 dir.display()
             )));
         }
-        for spec in TARGETS.iter().flat_map(|t| t.files.iter()) {
-            let custom = overrides.map(|d| d.join(format!("{}.hbs", spec.template)));
-            let text = match custom.filter(|p| p.is_file()) {
+        let load = |name: &str, source: &str| -> Result<String> {
+            let custom = overrides.map(|d| d.join(format!("{name}.hbs")));
+            match custom.filter(|p| p.is_file()) {
                 Some(path) => std::fs::read_to_string(&path)
-                    .map_err(|e| Error::io("cannot read template", path, e))?,
-                None => spec.source.to_string(),
-            };
+                    .map_err(|e| Error::io("cannot read template", path, e)),
+                None => Ok(source.to_string()),
+            }
+        };
+        for (name, source) in PARTIALS {
+            hb.register_template_string(name, load(name, source)?)
+                .map_err(|e| Error::Template {
+                    name: name.to_string(),
+                    message: e.to_string(),
+                })?;
+        }
+        for spec in TARGETS.iter().flat_map(|t| t.files.iter()) {
+            let text = load(spec.template, spec.source)?;
             hb.register_template_string(spec.template, text)
                 .map_err(|e| Error::Template {
                     name: spec.template.to_string(),
@@ -157,45 +166,55 @@ impl Engine {
 
     fn render_target(&self, job: &Job<'_>, target: &'static Target) -> Result<Files> {
         let root = (target.context)(job, target)?;
-        let rules = root["rules"].as_array().cloned().unwrap_or_default();
-        let mut files = Files::new();
-        for spec in target
+        let specs: Vec<&FileSpec> = target
             .files
             .iter()
             .filter(|s| !s.delta || job.previous.is_some())
-        {
-            let contexts: Vec<Value> = match spec.each {
-                Each::Partial => Vec::new(),
-                Each::Once => vec![root.clone()],
-                Each::Rule => rules
-                    .iter()
-                    .map(|r| with(&root, &[("rule", r.clone())]))
-                    .collect(),
-                Each::RuleFamily => rules
-                    .iter()
-                    .flat_map(|r| {
-                        let families = r["families"].as_array().cloned().unwrap_or_default();
-                        families
-                            .into_iter()
-                            .map(|f| with(&root, &[("rule", r.clone()), ("family", f)]))
-                            .collect::<Vec<_>>()
-                    })
-                    .collect(),
-            };
-            for ctx in contexts {
-                let ctx = handlebars::Context::from(ctx);
-                let path = self.run(&path_template_name(spec), &ctx)?;
-                let text = self.run(spec.template, &ctx)?;
-                let path = safe_relative(target, &path)?;
-                if files.insert(path.clone(), text.into_bytes()).is_some() {
-                    return Err(Error::Name {
-                        target: target.name.to_string(),
-                        message: format!("two outputs would both be written to {}", path.display()),
-                    });
+            .collect();
+        let mut files = Files::new();
+        // Per-rule files first, each from a small context of its own; a
+        // per-family context carries the rule without its prefix lists.
+        let empty = Vec::new();
+        let rules = root["rules"].as_array().unwrap_or(&empty);
+        for spec in specs.iter().filter(|s| s.each != Each::Once) {
+            for rule in rules {
+                if spec.each == Each::Rule {
+                    let ctx = with(&root, &[("rule", rule.clone())]);
+                    self.emit(target, spec, &ctx.into(), &mut files)?;
+                    continue;
+                }
+                let head = without(rule, &["families", "delta_families"]);
+                for family in rule["families"].as_array().unwrap_or(&empty) {
+                    let ctx = with(&root, &[("rule", head.clone()), ("family", family.clone())]);
+                    self.emit(target, spec, &ctx.into(), &mut files)?;
                 }
             }
         }
+        // Whole-policy files share the root context, moved, not copied.
+        let ctx = handlebars::Context::from(root);
+        for spec in specs.iter().filter(|s| s.each == Each::Once) {
+            self.emit(target, spec, &ctx, &mut files)?;
+        }
         Ok(files)
+    }
+
+    fn emit(
+        &self,
+        target: &Target,
+        spec: &FileSpec,
+        ctx: &handlebars::Context,
+        files: &mut Files,
+    ) -> Result<()> {
+        let path = self.run(&path_template_name(spec), ctx)?;
+        let text = self.run(spec.template, ctx)?;
+        let path = safe_relative(target, &path)?;
+        if files.insert(path.clone(), text.into_bytes()).is_some() {
+            return Err(Error::Name {
+                target: target.name.to_string(),
+                message: format!("two outputs would both be written to {}", path.display()),
+            });
+        }
+        Ok(())
     }
 
     fn run(&self, name: &str, ctx: &handlebars::Context) -> Result<String> {
@@ -215,22 +234,31 @@ fn path_template_name(spec: &FileSpec) -> String {
 /// Top-level context keys that describe the whole policy at once. Per-rule and
 /// per-family files do not see them: copying them into thousands of per-rule
 /// contexts (`--all-tags`) would cost more than the rendering.
-pub const WHOLE_POLICY_KEYS: &[&str] = &["rules", "plan", "delta"];
+pub const WHOLE_POLICY_KEYS: &[&str] = &["rules", "removed_rules", "plan", "delta"];
 
-/// `root` with extra top-level keys (clones only the small top level).
+/// The top level of `root` without its whole-policy keys, plus `extra` keys.
 fn with(root: &Value, extra: &[(&str, Value)]) -> Value {
-    let mut obj = serde_json::Map::new();
-    if let Value::Object(m) = root {
-        for (k, v) in m {
-            if !WHOLE_POLICY_KEYS.contains(&k.as_str()) {
-                obj.insert(k.clone(), v.clone());
-            }
-        }
-    }
+    let mut obj = match without(root, WHOLE_POLICY_KEYS) {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    };
     for (k, v) in extra {
         obj.insert((*k).to_string(), v.clone());
     }
     Value::Object(obj)
+}
+
+/// A copy of an object without some of its keys (which are not copied).
+fn without(value: &Value, skip: &[&str]) -> Value {
+    match value {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| !skip.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// A rendered file name must stay inside the target's folder.
@@ -283,7 +311,8 @@ pub fn find_targets(names: &[String]) -> Result<Vec<&'static Target>> {
 ///            families[]{name, short, ident, prefixes[], count,
 ///                       chunks[]{index, ident, prefixes[], count}}  (non-empty only)
 ///            delta_families[]{name, short, ident, prefixes[], count,
-///                             added[], removed[]}                   (new or old non-empty)}
+///                             added[], removed[]}   (new or old non-empty; empty
+///                                                    without a previous release)}
 /// removed_rules[]  rules of the previous release that are gone: {name, ident,
 ///            families[]{name, short, ident, prefixes[], count}}
 /// ```
@@ -385,15 +414,17 @@ fn rule_context(
             continue;
         }
         let ident = namer.name(&rule.name, Some(short))?;
-        delta_families.push(json!({
-            "name": name,
-            "short": short,
-            "ident": ident,
-            "count": list.len(),
-            "added": minus(&list, old_list),
-            "removed": minus(old_list, &list),
-            "prefixes": list,
-        }));
+        if old_lists.is_some() {
+            delta_families.push(json!({
+                "name": name,
+                "short": short,
+                "ident": ident,
+                "count": list.len(),
+                "added": minus(&list, old_list),
+                "removed": minus(old_list, &list),
+                "prefixes": list,
+            }));
+        }
         if list.is_empty() {
             continue;
         }

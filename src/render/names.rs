@@ -47,6 +47,11 @@ pub fn alnum(c: char) -> bool {
     c.is_ascii_alphanumeric()
 }
 
+/// ASCII letters.
+pub fn letter(c: char) -> bool {
+    c.is_ascii_alphabetic()
+}
+
 /// ASCII letters and `_`.
 pub fn letter_or_underscore(c: char) -> bool {
     c.is_ascii_alphabetic() || c == '_'

@@ -97,6 +97,7 @@ fn plan(job: &Job<'_>, target: &Target) -> Result<Vec<NsgRule>> {
     let mut names = Namer::new(target.name, target.names);
     let mut symbols = Namer::new(target.name, SYMBOL_RULES);
     let mut out = Vec::new();
+    let mut overflow: Option<String> = None;
     for dir in [Direction::Outbound, Direction::Inbound] {
         let mut rules: Vec<&SelectedRule<'_>> = job
             .selection
@@ -105,7 +106,7 @@ fn plan(job: &Job<'_>, target: &Target) -> Result<Vec<NsgRule>> {
             .filter(|r| r.rule.direction.expand().contains(&dir))
             .collect();
         rules.sort_by_key(|r| r.rule.priority);
-        let mut next_free: u16 = 0;
+        let mut next_free: u32 = 0;
         for sel in rules {
             let rule = &sel.rule;
             let base = if rule.direction == Direction::Both && dir == Direction::Inbound {
@@ -115,14 +116,18 @@ fn plan(job: &Job<'_>, target: &Target) -> Result<Vec<NsgRule>> {
             };
             let pieces = pieces(sel, mode);
             for piece in pieces {
-                let priority = rule.priority.max(next_free);
+                let wanted = u32::from(rule.priority).max(next_free);
+                next_free = wanted + 1;
+                let priority = u16::try_from(wanted).unwrap_or(u16::MAX);
                 if priority > MAX_PRIORITY {
-                    return Err(limit(format!(
-                        "rule {:?} needs priority {priority} for {}, above the NSG maximum of {MAX_PRIORITY}",
-                        rule.name, piece.what
-                    )));
+                    overflow.get_or_insert_with(|| {
+                        format!(
+                            "rule {:?} needs priority {priority} for {}, above the NSG maximum of {MAX_PRIORITY}; \
+                             leave more room between rule priorities",
+                            rule.name, piece.what
+                        )
+                    });
                 }
-                next_free = priority + 1;
                 let name = names.name(&base, piece.suffix.as_deref())?;
                 let symbol = symbols.name(&name, None)?;
                 let local = Side::one(&rule.local.tag);
@@ -166,6 +171,9 @@ fn plan(job: &Job<'_>, target: &Target) -> Result<Vec<NsgRule>> {
             "the policy needs {} NSG rules; an NSG holds at most {MAX_RULES}",
             out.len()
         )));
+    }
+    if let Some(message) = overflow {
+        return Err(limit(message));
     }
     let sources: usize = out.iter().map(|r| r.source.prefix_count()).sum();
     let destinations: usize = out.iter().map(|r| r.destination.prefix_count()).sum();

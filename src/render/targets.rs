@@ -2,11 +2,13 @@
 //!
 //! Adding a target is adding a row here and its templates under `templates/`.
 
-use super::names::{NameRules, alnum, letter_or_underscore, word_dash, word_dot_dash};
+use super::names::{
+    NameRules, alnum, letter, letter_or_underscore, word, word_dash, word_dot_dash,
+};
 use super::vendor::{
     COMMENT_LEN, EDL_ENTRIES, GROUP_MEMBERS, NAME_LEN, POLICY_NAME_LEN, POLICY_UNITS, V6_WEIGHT,
 };
-use super::{Each, FileSpec, Job, Limit, generic_context, nsg, vendor};
+use super::{Each, FileSpec, Job, Limit, generic_context, linux, nsg, vendor};
 use crate::error::Result;
 use serde_json::Value;
 
@@ -48,7 +50,6 @@ macro_rules! file {
 }
 
 /// A file written only with a previous release (delta commands).
-#[allow(unused_macros)]
 macro_rules! delta_file {
     ($path:literal, $name:literal, $each:ident) => {
         FileSpec {
@@ -61,18 +62,21 @@ macro_rules! delta_file {
     };
 }
 
-/// A piece of template text the target's files include with `{{> NAME}}`.
-macro_rules! partial {
-    ($name:literal) => {
-        FileSpec {
-            path: "",
-            template: $name,
-            source: template!($name),
-            each: Each::Partial,
-            delta: false,
-        }
-    };
-}
+/// Templates that other templates include (`{{> name}}`) and no file is
+/// rendered from directly, by name (also their path under `templates/`).
+pub static PARTIALS: &[(&str, &str)] = &[
+    ("nftables/table.nft", template!("nftables/table.nft")),
+    ("iptables/filter.rules", template!("iptables/filter.rules")),
+    ("panos/group", template!("panos/group")),
+    ("panos/policy", template!("panos/policy")),
+    ("fortios/group", template!("fortios/group")),
+    ("fortios/policy", template!("fortios/policy")),
+    ("cisco-asa/group", template!("cisco-asa/group")),
+    ("cisco-asa/ace", template!("cisco-asa/ace")),
+    ("junos/set", template!("junos/set")),
+    ("junos/policy", template!("junos/policy")),
+    ("mikrotik/filter", template!("mikrotik/filter")),
+];
 
 /// Every target, in the order `tagwall targets` lists them.
 pub static TARGETS: &[Target] = &[
@@ -143,6 +147,76 @@ pub static TARGETS: &[Target] = &[
         context: nsg::context,
     },
     Target {
+        name: "nftables",
+        summary: "An nftables ruleset for `nft -f`: a table of its own, a set per rule and family, \
+                  atomic reloads and element deltas",
+        files: &[
+            file!("tagwall.nft", "nftables/ruleset.nft", Once),
+            delta_file!("tagwall.delta.nft", "nftables/delta.nft", Once),
+        ],
+        names: NameRules {
+            max_len: NFT_MAX_NAME,
+            allowed: word,
+            first: letter,
+            lead: "S",
+            replacement: '_',
+            sep: "_",
+        },
+        limits: &[
+            Limit {
+                what: "set name length (tagwall's choice; the kernel allows 255)",
+                value: NFT_MAX_NAME,
+            },
+            Limit {
+                what: "comment length",
+                value: linux::NFT_MAX_COMMENT,
+            },
+        ],
+        chunk_size: None,
+        context: linux::nftables_context,
+    },
+    Target {
+        name: "iptables",
+        summary: "ipset sets (hash:net, swapped in atomically) and iptables/ip6tables rules in \
+                  chains of their own, with ipset deltas",
+        files: &[
+            file!("ipset.restore", "iptables/ipset.restore", Once),
+            file!("iptables.rules", "iptables/iptables.rules", Once),
+            file!("ip6tables.rules", "iptables/ip6tables.rules", Once),
+            file!("apply.sh", "iptables/apply.sh", Once),
+            delta_file!("ipset.delta.restore", "iptables/ipset.delta.restore", Once),
+        ],
+        names: NameRules {
+            // Room for the temporary set's suffix within ipset's 31 characters.
+            max_len: linux::IPSET_MAX_NAME - linux::IPSET_TMP_SUFFIX.len(),
+            allowed: word_dot_dash,
+            first: alnum,
+            lead: "S",
+            replacement: '_',
+            sep: "_",
+        },
+        limits: &[
+            Limit {
+                what: "ipset name length",
+                value: linux::IPSET_MAX_NAME,
+            },
+            Limit {
+                what: "least maxelem per set",
+                value: linux::IPSET_MIN_MAXELEM,
+            },
+            Limit {
+                what: "comment length",
+                value: linux::IPT_MAX_COMMENT,
+            },
+            Limit {
+                what: "ports per multiport match",
+                value: linux::MULTIPORT_MAX,
+            },
+        ],
+        chunk_size: None,
+        context: linux::iptables_context,
+    },
+    Target {
         name: "panos",
         summary: "PAN-OS set commands: address objects, static address groups, services and \
                   security rules; an External Dynamic List per rule",
@@ -151,8 +225,6 @@ pub static TARGETS: &[Target] = &[
             file!("edl/{{rule.ident}}.txt", "panos/edl.txt", Rule),
             file!("edl-capacity.txt", "panos/edl-capacity.txt", Once),
             delta_file!("panos-delta.set", "panos/delta.set", Once),
-            partial!("panos/group"),
-            partial!("panos/policy"),
         ],
         // Letters, digits, `-` and `_` (PAN-OS also takes `.` and space in
         // some object types, not in all: keep to what all of them take).
@@ -200,8 +272,6 @@ pub static TARGETS: &[Target] = &[
         files: &[
             file!("fortios.conf", "fortios/config.conf", Once),
             delta_file!("fortios-delta.conf", "fortios/delta.conf", Once),
-            partial!("fortios/group"),
-            partial!("fortios/policy"),
         ],
         // FortiOS refuses `" ' < >` in names; keep to letters, digits, `. _ -`.
         names: NameRules {
@@ -240,8 +310,6 @@ pub static TARGETS: &[Target] = &[
         files: &[
             file!("asa.cfg", "cisco-asa/config.cfg", Once),
             delta_file!("asa-delta.cfg", "cisco-asa/delta.cfg", Once),
-            partial!("cisco-asa/group"),
-            partial!("cisco-asa/ace"),
         ],
         names: NameRules {
             max_len: 64,
@@ -278,8 +346,6 @@ pub static TARGETS: &[Target] = &[
                 "junos/prefix-lists-delta.set",
                 Once
             ),
-            partial!("junos/set"),
-            partial!("junos/policy"),
         ],
         names: NameRules {
             max_len: 63,
@@ -318,7 +384,6 @@ pub static TARGETS: &[Target] = &[
         files: &[
             file!("mikrotik.rsc", "mikrotik/config.rsc", Once),
             delta_file!("mikrotik-delta.rsc", "mikrotik/delta.rsc", Once),
-            partial!("mikrotik/filter"),
         ],
         names: NameRules {
             max_len: 63,
@@ -342,3 +407,6 @@ pub static TARGETS: &[Target] = &[
         context: vendor::context,
     },
 ];
+
+/// Longest nftables set name tagwall writes (long names keep a hash).
+const NFT_MAX_NAME: usize = 64;

@@ -1,0 +1,51 @@
+//! Benchmarks on the bundled real release: parse, and select + aggregate for
+//! the default policy and for every tag. Run with `cargo bench --bench pipeline`.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::hint::black_box;
+use tagwall::model::ServiceTags;
+use tagwall::policy::Policy;
+use tagwall::select::{all_tags_policy, select};
+
+fn benches(c: &mut Criterion) {
+    let loaded = tagwall::source::bundled(0).expect("bundled release");
+    let file = loaded.parse().expect("bundled release parses");
+    let policy = Policy::builtin();
+
+    c.bench_function("parse Public release (4 MB)", |b| {
+        b.iter(|| ServiceTags::parse(black_box(&loaded.bytes), "bench").expect("parse"))
+    });
+    c.bench_function("select+aggregate default policy", |b| {
+        b.iter(|| select(black_box(&file), &policy, "bench").expect("select"))
+    });
+    let all = all_tags_policy(&file, &policy);
+    c.bench_function("select+aggregate all tags", |b| {
+        b.iter(|| select(black_box(&file), &all, "bench").expect("select"))
+    });
+
+    let old_loaded = tagwall::source::bundled(1).expect("bundled previous release");
+    let old = old_loaded.parse().expect("previous release parses");
+    let (p_old, p_new) = (
+        tagwall::pipeline::provenance(&old_loaded, &old),
+        tagwall::pipeline::provenance(&loaded, &file),
+    );
+    c.bench_function("diff two consecutive releases, all tags", |b| {
+        b.iter(|| {
+            tagwall::diff::diff(
+                black_box(&old),
+                p_old.clone(),
+                &file,
+                p_new.clone(),
+                &tagwall::diff::Scope::All,
+            )
+            .expect("diff")
+        })
+    });
+}
+
+criterion_group! {
+    name = pipeline;
+    config = Criterion::default().sample_size(30);
+    targets = benches
+}
+criterion_main!(pipeline);

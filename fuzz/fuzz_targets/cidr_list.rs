@@ -1,0 +1,24 @@
+//! The two prefix-list parsers (the general one and the fast path behind
+//! `tagwall aggregate`) agree on every input: same set, or both refuse.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use tagwall::aggregate::AddressSet;
+use tagwall::source::{parse_prefix_list, parse_prefix_set};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let slow = parse_prefix_list(text, "fuzz");
+    let fast = parse_prefix_set(text, "fuzz");
+    match (slow, fast) {
+        (Ok(nets), Ok(set)) => {
+            let expected = AddressSet::from_prefixes(&nets);
+            assert_eq!(expected, set);
+            // Aggregation is idempotent.
+            let again = AddressSet::from_prefixes(&set.prefixes());
+            assert_eq!(again, set);
+        }
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        (a, b) => panic!("parsers disagree: {:?} vs {:?}", a.map(|n| n.len()), b.map(|s| s.prefixes().len())),
+    }
+});

@@ -1,0 +1,326 @@
+//! What changed between two releases, per tag and per rule.
+//!
+//! Changes are computed on address sets, not on prefix strings: a /20 that
+//! replaces sixteen /24s is a re-aggregation with no address change, not
+//! churn. Added and removed space is reported as minimal prefixes with
+//! address counts per family.
+
+use crate::aggregate::AddressSet;
+use crate::error::Result;
+use crate::model::{ServiceTags, Tag};
+use crate::policy::Policy;
+use crate::render::Provenance;
+use crate::select::select;
+use ipnet::IpNet;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use wildmatch::WildMatch;
+
+/// Which tags a diff compares.
+#[derive(Clone, Debug)]
+pub enum Scope {
+    /// The tags the policy's rules select (in either release), and its rules.
+    Policy(Box<Policy>),
+    /// Tags matching these names or glob patterns.
+    Tags(Vec<String>),
+    /// Every tag of either release.
+    All,
+}
+
+/// Address counts per family.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// IPv4 addresses.
+    #[serde(serialize_with = "small_number")]
+    pub ipv4: u128,
+    /// IPv6 addresses; written in JSON as a decimal string, since it can
+    /// exceed what JSON numbers carry exactly.
+    #[serde(serialize_with = "decimal_string")]
+    pub ipv6: u128,
+}
+
+fn small_number<S: serde::Serializer>(n: &u128, s: S) -> std::result::Result<S::Ok, S::Error> {
+    // IPv4 counts are at most 2^32.
+    s.serialize_u64(u64::try_from(*n).unwrap_or(u64::MAX))
+}
+
+fn decimal_string<S: serde::Serializer>(n: &u128, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&n.to_string())
+}
+
+impl Counts {
+    fn of(set: &AddressSet) -> Counts {
+        Counts {
+            ipv4: set.v4.address_count(),
+            ipv6: set.v6.address_count(),
+        }
+    }
+}
+
+/// A value before and after.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Pair<T> {
+    /// In the old release.
+    pub from: T,
+    /// In the new release.
+    pub to: T,
+}
+
+/// How one tag changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// In both releases with the same addresses and prefixes.
+    Unchanged,
+    /// Same addresses, different prefixes (split or merged).
+    Reaggregated,
+    /// Addresses added or removed.
+    Changed,
+    /// Only in the new release.
+    Appeared,
+    /// Only in the old release.
+    Disappeared,
+}
+
+/// One tag's change.
+#[derive(Clone, Debug, Serialize)]
+pub struct TagChange {
+    /// Tag name.
+    pub name: String,
+    /// What happened.
+    pub status: Status,
+    /// The tag's change number before and after (None where absent).
+    pub change_number: Pair<Option<u64>>,
+    /// Published prefix counts before and after.
+    pub prefixes: Pair<usize>,
+    /// Minimal prefixes of the space added.
+    pub added: Vec<IpNet>,
+    /// Minimal prefixes of the space removed.
+    pub removed: Vec<IpNet>,
+    /// Addresses added, per family.
+    pub added_addresses: Counts,
+    /// Addresses removed, per family.
+    pub removed_addresses: Counts,
+}
+
+impl TagChange {
+    /// True when addresses changed (or the tag came or went).
+    pub fn is_change(&self) -> bool {
+        matches!(
+            self.status,
+            Status::Changed | Status::Appeared | Status::Disappeared
+        )
+    }
+}
+
+/// One policy rule's change (the union of its tags).
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleChange {
+    /// Rule name.
+    pub name: String,
+    /// Tags the rule selects in the new release (or the old one, if gone).
+    pub tags: Vec<String>,
+    /// Minimal prefix counts before and after.
+    pub prefixes: Pair<usize>,
+    /// Minimal prefixes of the space added.
+    pub added: Vec<IpNet>,
+    /// Minimal prefixes of the space removed.
+    pub removed: Vec<IpNet>,
+    /// Addresses added, per family.
+    pub added_addresses: Counts,
+    /// Addresses removed, per family.
+    pub removed_addresses: Counts,
+    /// Addresses before, per family (to judge the share removed).
+    pub before_addresses: Counts,
+}
+
+/// The whole comparison.
+#[derive(Clone, Debug, Serialize)]
+pub struct Diff {
+    /// The old release.
+    pub from: Provenance,
+    /// The new release.
+    pub to: Provenance,
+    /// Every compared tag, by name.
+    pub tags: Vec<TagChange>,
+    /// Every policy rule (empty unless the scope is a policy).
+    pub rules: Vec<RuleChange>,
+    /// Totals.
+    pub summary: Summary,
+}
+
+/// Totals over the compared tags.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Summary {
+    /// Tags compared.
+    pub compared: usize,
+    /// Tags whose addresses changed.
+    pub changed: usize,
+    /// Tags re-aggregated only.
+    pub reaggregated: usize,
+    /// Tags that appeared.
+    pub appeared: usize,
+    /// Tags that disappeared.
+    pub disappeared: usize,
+    /// Tags unchanged.
+    pub unchanged: usize,
+    /// Minimal prefixes added over all tags.
+    pub added_prefixes: usize,
+    /// Minimal prefixes removed over all tags.
+    pub removed_prefixes: usize,
+}
+
+impl Diff {
+    /// True when any address changed or any tag came or went.
+    pub fn has_changes(&self) -> bool {
+        self.tags.iter().any(TagChange::is_change)
+            || self
+                .rules
+                .iter()
+                .any(|r| !r.added.is_empty() || !r.removed.is_empty())
+    }
+}
+
+/// Compare two releases within `scope`.
+pub fn diff(
+    old: &ServiceTags,
+    old_p: Provenance,
+    new: &ServiceTags,
+    new_p: Provenance,
+    scope: &Scope,
+) -> Result<Diff> {
+    let old_tags: BTreeMap<&str, &Tag> = old.tags.iter().map(|t| (t.name.as_str(), t)).collect();
+    let new_tags: BTreeMap<&str, &Tag> = new.tags.iter().map(|t| (t.name.as_str(), t)).collect();
+    let mut rules = Vec::new();
+    let names: BTreeSet<&str> = match scope {
+        Scope::All => old_tags.keys().chain(new_tags.keys()).copied().collect(),
+        Scope::Tags(patterns) => {
+            let globs: Vec<WildMatch> = patterns.iter().map(|p| WildMatch::new(p)).collect();
+            old_tags
+                .keys()
+                .chain(new_tags.keys())
+                .copied()
+                .filter(|n| globs.iter().any(|g| g.matches(n)))
+                .collect()
+        }
+        Scope::Policy(policy) => {
+            let mut lenient = policy.clone();
+            lenient.options.allow_missing_tags = true;
+            let old_sel = select(old, &lenient, "policy")?;
+            let new_sel = select(new, &lenient, "policy")?;
+            let mut names = BTreeSet::new();
+            for r in old_sel.rules.iter().chain(&new_sel.rules) {
+                names.extend(r.tags.iter().map(|t| t.name.as_str()));
+            }
+            for rule in &policy.rules {
+                let before = old_sel.rules.iter().find(|r| r.rule.name == rule.name);
+                let after = new_sel.rules.iter().find(|r| r.rule.name == rule.name);
+                let empty = AddressSet::default();
+                let b = before.map_or(&empty, |r| &r.set);
+                let a = after.map_or(&empty, |r| &r.set);
+                let added = a.difference(b);
+                let removed = b.difference(a);
+                let tags = after
+                    .or(before)
+                    .map(|r| r.tags.iter().map(|t| t.name.clone()).collect())
+                    .unwrap_or_default();
+                rules.push(RuleChange {
+                    name: rule.name.clone(),
+                    tags,
+                    prefixes: Pair {
+                        from: b.prefixes().len(),
+                        to: a.prefixes().len(),
+                    },
+                    added: added.prefixes(),
+                    removed: removed.prefixes(),
+                    added_addresses: Counts::of(&added),
+                    removed_addresses: Counts::of(&removed),
+                    before_addresses: Counts::of(b),
+                });
+            }
+            // Names are resolved against the files; keep only those present somewhere.
+            names
+                .into_iter()
+                .filter(|n| old_tags.contains_key(n) || new_tags.contains_key(n))
+                .collect()
+        }
+    };
+    let tags: Vec<TagChange> = names
+        .into_iter()
+        .map(|name| {
+            tag_change(
+                name,
+                old_tags.get(name).copied(),
+                new_tags.get(name).copied(),
+            )
+        })
+        .collect();
+    let mut summary = Summary {
+        compared: tags.len(),
+        ..Summary::default()
+    };
+    for t in &tags {
+        match t.status {
+            Status::Unchanged => summary.unchanged += 1,
+            Status::Reaggregated => summary.reaggregated += 1,
+            Status::Changed => summary.changed += 1,
+            Status::Appeared => summary.appeared += 1,
+            Status::Disappeared => summary.disappeared += 1,
+        }
+        summary.added_prefixes += t.added.len();
+        summary.removed_prefixes += t.removed.len();
+    }
+    Ok(Diff {
+        from: old_p,
+        to: new_p,
+        tags,
+        rules,
+        summary,
+    })
+}
+
+fn tag_change(name: &str, old: Option<&Tag>, new: Option<&Tag>) -> TagChange {
+    let set = |t: Option<&Tag>| {
+        t.map(|t| AddressSet::from_prefixes(&t.prefixes))
+            .unwrap_or_default()
+    };
+    let (before, after) = (set(old), set(new));
+    let added = after.difference(&before);
+    let removed = before.difference(&after);
+    let status = match (old, new) {
+        (None, _) => Status::Appeared,
+        (_, None) => Status::Disappeared,
+        (Some(o), Some(n)) => {
+            if !added.is_empty() || !removed.is_empty() {
+                Status::Changed
+            } else {
+                let sorted = |t: &Tag| {
+                    let mut p = t.prefixes.clone();
+                    p.sort();
+                    p
+                };
+                if sorted(o) == sorted(n) {
+                    Status::Unchanged
+                } else {
+                    Status::Reaggregated
+                }
+            }
+        }
+    };
+    TagChange {
+        name: name.to_string(),
+        status,
+        change_number: Pair {
+            from: old.map(|t| t.change_number),
+            to: new.map(|t| t.change_number),
+        },
+        prefixes: Pair {
+            from: old.map_or(0, |t| t.prefixes.len()),
+            to: new.map_or(0, |t| t.prefixes.len()),
+        },
+        added: added.prefixes(),
+        removed: removed.prefixes(),
+        added_addresses: Counts::of(&added),
+        removed_addresses: Counts::of(&removed),
+    }
+}

@@ -1,0 +1,146 @@
+//! Property tests for the address-set algebra.
+//!
+//! Prefixes are drawn inside a small universe (a /22 of IPv4 and a /118 of
+//! IPv6, 1,024 addresses each) so that every result can be checked address by
+//! address against a plain bitmap, and so that overlaps, nesting and adjacent
+//! siblings are common. ipnet's own `aggregate` serves as an independent oracle
+//! for minimality.
+
+use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use proptest::prelude::*;
+use std::net::{Ipv4Addr, Ipv6Addr};
+use tagwall::aggregate::{AddressSet, IntervalSet, aggregate};
+
+const V4_BASE: u32 = 0x0a00_0000; // 10.0.0.0/22
+const V6_BASE: u128 = 0x2001_0db8 << 96; // 2001:db8::/118
+const SPAN_BITS: u8 = 10;
+
+fn v4_prefix() -> impl Strategy<Value = IpNet> {
+    (0u32..1024, 22u8..=32).prop_map(|(off, len)| {
+        let net = Ipv4Net::new(Ipv4Addr::from(V4_BASE + off), len)
+            .unwrap()
+            .trunc();
+        IpNet::V4(net)
+    })
+}
+
+fn v6_prefix() -> impl Strategy<Value = IpNet> {
+    (0u128..1024, 118u8..=128).prop_map(|(off, len)| {
+        let net = Ipv6Net::new(Ipv6Addr::from(V6_BASE + off), len)
+            .unwrap()
+            .trunc();
+        IpNet::V6(net)
+    })
+}
+
+fn prefixes() -> impl Strategy<Value = Vec<IpNet>> {
+    prop::collection::vec(prop_oneof![3 => v4_prefix(), 1 => v6_prefix()], 0..60)
+}
+
+/// Which of the universe's addresses a list covers: (IPv4 bitmap, IPv6 bitmap).
+fn bitmap(nets: &[IpNet]) -> (Vec<bool>, Vec<bool>) {
+    let mut v4 = vec![false; 1 << SPAN_BITS];
+    let mut v6 = vec![false; 1 << SPAN_BITS];
+    for n in nets {
+        match n {
+            IpNet::V4(n) => {
+                let (s, e) = (
+                    u32::from(n.network()) - V4_BASE,
+                    u32::from(n.broadcast()) - V4_BASE,
+                );
+                (s..=e).for_each(|i| v4[i as usize] = true);
+            }
+            IpNet::V6(n) => {
+                let (s, e) = (
+                    u128::from(n.network()) - V6_BASE,
+                    u128::from(n.broadcast()) - V6_BASE,
+                );
+                (s..=e).for_each(|i| v6[i as usize] = true);
+            }
+        }
+    }
+    (v4, v6)
+}
+
+fn combine(
+    a: &(Vec<bool>, Vec<bool>),
+    b: &(Vec<bool>, Vec<bool>),
+    f: fn(bool, bool) -> bool,
+) -> (Vec<bool>, Vec<bool>) {
+    let zip = |x: &[bool], y: &[bool]| x.iter().zip(y).map(|(p, q)| f(*p, *q)).collect();
+    (zip(&a.0, &b.0), zip(&a.1, &b.1))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn covers_exactly_the_input_addresses(input in prefixes()) {
+        let out = aggregate(&input);
+        prop_assert_eq!(bitmap(&out), bitmap(&input));
+    }
+
+    #[test]
+    fn no_overlap_no_mergeable_neighbours_and_sorted(input in prefixes()) {
+        let out = aggregate(&input);
+        for w in out.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if std::mem::discriminant(&a) != std::mem::discriminant(&b) {
+                prop_assert!(matches!(a, IpNet::V4(_)) && matches!(b, IpNet::V6(_)), "IPv4 first");
+                continue;
+            }
+            prop_assert!(a.broadcast() < b.network(), "{} and {} overlap or are out of order", a, b);
+            // Two siblings of one supernet would merge.
+            if a.prefix_len() == b.prefix_len() && a.prefix_len() > 0 {
+                prop_assert_ne!(a.supernet(), b.supernet(), "{} and {} should merge", a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn minimal_as_ipnet_finds_it(input in prefixes()) {
+        let ours = aggregate(&input);
+        prop_assert_eq!(ours, IpNet::aggregate(&input));
+    }
+
+    #[test]
+    fn idempotent_and_order_independent(input in prefixes(), seed in any::<u64>()) {
+        let once = aggregate(&input);
+        prop_assert_eq!(aggregate(&once), once.clone());
+        let mut shuffled = input.clone();
+        // A deterministic shuffle driven by the seed.
+        let mut state = seed | 1;
+        for i in (1..shuffled.len()).rev() {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17;
+            shuffled.swap(i, (state % (i as u64 + 1)) as usize);
+        }
+        prop_assert_eq!(aggregate(&shuffled), once);
+    }
+
+    #[test]
+    fn set_operations_match_the_bitmap(a in prefixes(), b in prefixes()) {
+        let (sa, sb) = (AddressSet::from_prefixes(&a), AddressSet::from_prefixes(&b));
+        let (ba, bb) = (bitmap(&a), bitmap(&b));
+        prop_assert_eq!(bitmap(&sa.union(&sb).prefixes()), combine(&ba, &bb, |x, y| x || y));
+        prop_assert_eq!(bitmap(&sa.difference(&sb).prefixes()), combine(&ba, &bb, |x, y| x && !y));
+        prop_assert_eq!(bitmap(&sa.intersection(&sb).prefixes()), combine(&ba, &bb, |x, y| x && y));
+        let count = |m: &(Vec<bool>, Vec<bool>)| m.0.iter().filter(|x| **x).count() as u128;
+        prop_assert_eq!(sa.v4.address_count(), count(&ba));
+    }
+
+    #[test]
+    fn any_ranges_decompose_into_the_same_addresses(ranges in prop::collection::vec((any::<u32>(), any::<u32>()), 0..20)) {
+        let ranges: Vec<(u32, u32)> = ranges.into_iter().map(|(a, b)| (a.min(b), a.max(b))).collect();
+        let set = IntervalSet::from_ranges(ranges);
+        // Rebuilding from the prefixes gives back the same normalised intervals.
+        let back: Vec<(u32, u32)> = set
+            .prefixes()
+            .iter()
+            .map(|&(addr, len)| {
+                let size_minus_one = if len == 0 { u32::MAX } else { (1u32 << (32 - len)).wrapping_sub(1) };
+                (addr, addr + size_minus_one)
+            })
+            .collect();
+        prop_assert_eq!(IntervalSet::from_ranges(back), set);
+    }
+}

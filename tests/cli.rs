@@ -1,0 +1,756 @@
+//! The command line, driven through the real binary: success paths, each
+//! error path with its exit code and message, and the output folder left
+//! exactly as it was on failure.
+
+mod common;
+
+use common::{fixture, read_tree, run, text};
+use serde_json::Value;
+use std::fs;
+use std::path::Path;
+
+fn ok(cwd: &Path, args: &[&str]) -> String {
+    let out = run(cwd, args);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "tagwall {args:?} failed: {stderr}"
+    );
+    stdout
+}
+
+fn fails(cwd: &Path, args: &[&str], code: i32, message: &str) -> String {
+    let out = run(cwd, args);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(code), "tagwall {args:?}: {stderr}");
+    assert!(
+        stderr.contains(message),
+        "tagwall {args:?}: wanted {message:?} in {stderr:?}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{stderr}"
+    );
+    stderr
+}
+
+/// Write `file` with `from` replaced by `to` into `dir`, returning its path.
+fn edited(dir: &Path, file: &str, from: &str, to: &str) -> String {
+    let original = fs::read_to_string(fixture(file)).unwrap();
+    assert!(original.contains(from), "{from} not in {file}");
+    let path = dir.join(format!("edited-{file}"));
+    fs::write(&path, original.replacen(from, to, 1)).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[test]
+fn build_with_no_arguments_uses_the_bundled_release_and_default_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["build"]);
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("ServiceTags_Public_20250908.json (Public, changeNumber 370)"),
+        "{stderr}"
+    );
+    let manifest: Value =
+        serde_json::from_slice(&fs::read(dir.path().join("out/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["tool"], "tagwall");
+    assert_eq!(
+        manifest["input"]["file"],
+        "ServiceTags_Public_20250908.json"
+    );
+    assert_eq!(manifest["input"]["cloud"], "Public");
+    assert_eq!(manifest["input"]["change_number"], 370);
+    assert_eq!(manifest["policy"]["file"], "built-in");
+    // Every file on disk is in the manifest with its digest, and nothing else is.
+    let tree = read_tree(&dir.path().join("out"));
+    let files = manifest["files"].as_object().unwrap();
+    assert_eq!(files.len() + 1, tree.len());
+    for (path, entry) in files {
+        let bytes = &tree[path];
+        assert_eq!(entry["bytes"], bytes.len());
+        assert_eq!(
+            entry["sha256"].as_str().unwrap(),
+            tagwall::source::sha256_hex(bytes)
+        );
+    }
+    // The per-rule lists hold what Microsoft publishes for the four tags.
+    let count = |f: &str| {
+        tree[&format!("plain/{f}")]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+    };
+    assert_eq!(count("AllowAADOutboundAccess.ipv4.txt"), 200);
+    assert_eq!(count("AllowAADOutboundAccess.ipv6.txt"), 16);
+    assert_eq!(count("AllowAzOutboundAccess.ipv4.txt"), 210);
+    assert_eq!(count("AllowAzOutboundAccess.ipv6.txt"), 159);
+    assert_eq!(count("AllowAzureFrontDoorFirstPartyAccess.ipv4.txt"), 42);
+    assert_eq!(count("AllowMCROutboundAccess.ipv6.txt"), 179);
+}
+
+#[test]
+fn arm_template_holds_the_arc_private_link_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(
+        dir.path(),
+        &["build", "--target", "azure-nsg", "--out", "nsg"],
+    );
+    let arm: Value = serde_json::from_slice(
+        &fs::read(dir.path().join("nsg/azure-nsg/nsg-rules.arm.json")).unwrap(),
+    )
+    .unwrap();
+    let rules: Vec<(String, u64, String, String, String)> = arm["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let p = &r["properties"];
+            let name = r["name"].as_str().unwrap();
+            let name = name
+                .rsplit_once(", '")
+                .unwrap()
+                .1
+                .trim_end_matches("')]")
+                .to_string();
+            let remote = if p["direction"] == "Outbound" {
+                &p["destinationAddressPrefix"]
+            } else {
+                &p["sourceAddressPrefix"]
+            };
+            (
+                name,
+                p["priority"].as_u64().unwrap(),
+                p["direction"].as_str().unwrap().into(),
+                remote.as_str().unwrap().into(),
+                p["destinationPortRange"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let want = [
+        (
+            "AllowAADOutboundAccess",
+            150,
+            "Outbound",
+            "AzureActiveDirectory",
+        ),
+        (
+            "AllowAzOutboundAccess",
+            151,
+            "Outbound",
+            "AzureResourceManager",
+        ),
+        (
+            "AllowAzureFrontDoorFirstPartyAccess",
+            152,
+            "Outbound",
+            "AzureFrontDoor.FirstParty",
+        ),
+        (
+            "AllowMCROutboundAccess",
+            153,
+            "Outbound",
+            "MicrosoftContainerRegistry",
+        ),
+        (
+            "AllowAzureFrontDoorFirstPartyAccess-Inbound",
+            152,
+            "Inbound",
+            "AzureFrontDoor.FirstParty",
+        ),
+    ];
+    assert_eq!(rules.len(), want.len());
+    for ((name, prio, dir, remote, port), w) in rules.iter().zip(want) {
+        assert_eq!(
+            (
+                name.as_str(),
+                *prio,
+                dir.as_str(),
+                remote.as_str(),
+                port.as_str()
+            ),
+            (w.0, w.1, w.2, w.3, "443")
+        );
+    }
+    for r in arm["resources"].as_array().unwrap() {
+        let p = &r["properties"];
+        assert_eq!(p["access"], "Allow");
+        assert_eq!(p["protocol"], "Tcp");
+        let local = if p["direction"] == "Outbound" {
+            &p["sourceAddressPrefix"]
+        } else {
+            &p["destinationAddressPrefix"]
+        };
+        assert_eq!(local, "VirtualNetwork");
+    }
+}
+
+#[test]
+fn nsg_prefix_mode_lists_exactly_the_aggregated_prefixes() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("public_20250811.json");
+    let input = input.to_str().unwrap();
+    ok(
+        dir.path(),
+        &[
+            "build",
+            "--input",
+            input,
+            "--target",
+            "azure-nsg",
+            "--nsg-mode",
+            "prefixes",
+        ],
+    );
+    let arm: Value = serde_json::from_slice(
+        &fs::read(dir.path().join("out/azure-nsg/nsg-rules.arm.json")).unwrap(),
+    )
+    .unwrap();
+    let resources = arm["resources"].as_array().unwrap();
+    // One rule per direction and family; priorities keep the policy order.
+    let names: Vec<&str> = resources
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 10, "{names:?}");
+    let mut last = 0;
+    for r in resources
+        .iter()
+        .filter(|r| r["properties"]["direction"] == "Outbound")
+    {
+        let prio = r["properties"]["priority"].as_u64().unwrap();
+        assert!(prio > last, "priorities must rise: {names:?}");
+        last = prio;
+        let list: Vec<&str> = r["properties"]["destinationAddressPrefixes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let v6 = list[0].contains(':');
+        assert!(
+            list.iter().all(|p| p.contains(':') == v6),
+            "one family per NSG rule"
+        );
+    }
+    // The AzureResourceManager rules together hold exactly `tagwall show AzureResourceManager`.
+    let shown = ok(
+        dir.path(),
+        &["show", "--input", input, "AzureResourceManager"],
+    );
+    let mut listed: Vec<String> = resources
+        .iter()
+        .filter(|r| {
+            r["name"]
+                .as_str()
+                .unwrap()
+                .contains("AllowAzOutboundAccess")
+        })
+        .flat_map(|r| {
+            r["properties"]["destinationAddressPrefixes"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let shown: Vec<String> = shown.lines().map(str::to_string).collect();
+    listed.sort();
+    let mut sorted = shown.clone();
+    sorted.sort();
+    assert_eq!(listed, sorted);
+    assert!(shown.iter().any(|p| p == "51.11.64.0/24"));
+}
+
+#[test]
+fn golden_azure_nsg_and_plain() {
+    for (mode, name) in [
+        ("service-tag", "azure-nsg/service-tag"),
+        ("prefixes", "azure-nsg/prefixes"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let input = fixture("public_20250811.json");
+        ok(
+            dir.path(),
+            &[
+                "build",
+                "--input",
+                input.to_str().unwrap(),
+                "--target",
+                "azure-nsg",
+                "--nsg-mode",
+                mode,
+            ],
+        );
+        common::assert_golden(&dir.path().join("out/azure-nsg"), name);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("public_20250811.json");
+    ok(
+        dir.path(),
+        &[
+            "build",
+            "--input",
+            input.to_str().unwrap(),
+            "--target",
+            "plain",
+        ],
+    );
+    common::assert_golden(&dir.path().join("out/plain"), "plain");
+}
+
+#[test]
+fn same_input_gives_byte_identical_output() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["build", "--out", "a"]);
+    ok(dir.path(), &["build", "--out", "b"]);
+    assert_eq!(
+        read_tree(&dir.path().join("a")),
+        read_tree(&dir.path().join("b"))
+    );
+}
+
+#[test]
+fn lf_crlf_and_gzip_inputs_render_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let lf = fs::read(fixture("public_20250811.json")).unwrap();
+    let crlf = String::from_utf8(lf.clone()).unwrap().replace('\n', "\r\n");
+    for sub in ["lf", "crlf", "gz"] {
+        fs::create_dir(dir.path().join(sub)).unwrap();
+    }
+    fs::write(dir.path().join("lf/public_20250811.json"), &lf).unwrap();
+    fs::write(dir.path().join("crlf/public_20250811.json"), crlf).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &lf).unwrap();
+    fs::write(
+        dir.path().join("gz/public_20250811.json.gz"),
+        gz.finish().unwrap(),
+    )
+    .unwrap();
+    ok(
+        dir.path(),
+        &[
+            "build",
+            "--input",
+            "lf/public_20250811.json",
+            "--out",
+            "out-lf",
+        ],
+    );
+    ok(
+        dir.path(),
+        &[
+            "build",
+            "--input",
+            "crlf/public_20250811.json",
+            "--out",
+            "out-crlf",
+        ],
+    );
+    ok(
+        dir.path(),
+        &[
+            "build",
+            "--input",
+            "gz/public_20250811.json.gz",
+            "--out",
+            "out-gz",
+        ],
+    );
+    let strip = |name: &str| {
+        let mut t = read_tree(&dir.path().join(name));
+        t.remove("manifest.json");
+        t
+    };
+    let (lf, crlf, gz) = (strip("out-lf"), strip("out-crlf"), strip("out-gz"));
+    assert!(
+        lf == gz,
+        "a gzip input must render exactly like the JSON it holds"
+    );
+    // CRLF changes only the input digest carried in provenance.
+    assert_eq!(
+        lf.keys().collect::<Vec<_>>(),
+        crlf.keys().collect::<Vec<_>>()
+    );
+    for (path, bytes) in &lf {
+        if path.ends_with(".txt") || path.ends_with(".csv") || path.contains("azure-nsg") {
+            assert!(
+                crlf[path] == *bytes,
+                "{path} differs between LF and CRLF input"
+            );
+        }
+    }
+}
+
+#[test]
+fn show_prints_the_union_ipv4_first_in_numeric_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("public_20250811.json");
+    let input = input.to_str().unwrap();
+    let out = ok(
+        dir.path(),
+        &["show", "--input", input, "MicrosoftContainerRegistry.*"],
+    );
+    let nets: Vec<ipnet::IpNet> = out.lines().map(|l| l.parse().unwrap()).collect();
+    let first_v6 = nets
+        .iter()
+        .position(|n| matches!(n, ipnet::IpNet::V6(_)))
+        .unwrap();
+    assert!(
+        nets[..first_v6]
+            .iter()
+            .all(|n| matches!(n, ipnet::IpNet::V4(_)))
+    );
+    assert!(
+        nets[first_v6..]
+            .iter()
+            .all(|n| matches!(n, ipnet::IpNet::V6(_)))
+    );
+    assert!(nets[..first_v6].windows(2).all(|w| w[0] < w[1]));
+    assert!(nets[first_v6..].windows(2).all(|w| w[0] < w[1]));
+    // The glob matched both regional tags (and not the global one): same as naming them.
+    let named = ok(
+        dir.path(),
+        &[
+            "show",
+            "--input",
+            input,
+            "MicrosoftContainerRegistry.WestEurope",
+            "MicrosoftContainerRegistry.NorthEurope",
+        ],
+    );
+    assert_eq!(out, named);
+    let global = ok(
+        dir.path(),
+        &["show", "--input", input, "MicrosoftContainerRegistry"],
+    );
+    assert_ne!(out, global);
+    let v6 = ok(
+        dir.path(),
+        &[
+            "show",
+            "--input",
+            input,
+            "--family",
+            "ipv6",
+            "MicrosoftContainerRegistry.*",
+        ],
+    );
+    assert_eq!(v6.lines().count(), nets.len() - first_v6);
+}
+
+#[test]
+fn unknown_tags_are_errors_with_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    fails(
+        dir.path(),
+        &["show", "AzureFrontdoor.FirstParty"],
+        2,
+        "did you mean \"AzureFrontDoor.FirstParty\"",
+    );
+    let gov = fixture("gov_20250818.json");
+    let before = {
+        ok(dir.path(), &["build", "--target", "plain"]);
+        read_tree(&dir.path().join("out"))
+    };
+    let stderr = fails(
+        dir.path(),
+        &["build", "--input", gov.to_str().unwrap()],
+        2,
+        "no tag matches \"AzureFrontDoor.FirstParty\"",
+    );
+    assert!(
+        stderr.contains("AllowAzureFrontDoorFirstPartyAccess"),
+        "{stderr}"
+    );
+    assert_eq!(
+        read_tree(&dir.path().join("out")),
+        before,
+        "a failed build must leave the output as it was"
+    );
+    // A policy may allow the missing tag: the rule is left out, with a warning.
+    let policy = tagwall::policy::DEFAULT_POLICY_TOML
+        .replace("allow_missing_tags = false", "allow_missing_tags = true");
+    fs::write(dir.path().join("gov.toml"), policy).unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "build",
+            "--input",
+            gov.to_str().unwrap(),
+            "--policy",
+            "gov.toml",
+            "--target",
+            "plain",
+        ],
+    );
+    let (_, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("warning") && stderr.contains("AllowAzureFrontDoorFirstPartyAccess"),
+        "{stderr}"
+    );
+    let tree = read_tree(&dir.path().join("out"));
+    assert!(tree.contains_key("plain/AllowAADOutboundAccess.ipv4.txt"));
+    assert!(!tree.keys().any(|k| k.contains("FrontDoor")));
+}
+
+#[test]
+fn bad_input_names_file_tag_and_prefix_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["build"]);
+    let before = read_tree(&dir.path().join("out"));
+    let cases = [
+        (
+            "4.150.253.96/28",
+            "4.150.253.97/28",
+            2,
+            "tag \"AzureActiveDirectory\": prefix \"4.150.253.97/28\": has host bits set",
+        ),
+        ("4.150.253.96/28", "4.150.253.96/33", 2, "out of range"),
+        ("4.150.253.96/28", "04.150.253.96/28", 2, "leading zero"),
+        (
+            "\"cloud\": \"Public\"",
+            "\"cloud\": \"Mars\"",
+            2,
+            "unknown cloud \"Mars\"",
+        ),
+        (
+            "4.150.253.96/28",
+            "10.0.0.0/8",
+            3,
+            "prefix 10.0.0.0/8 is private address space",
+        ),
+        ("4.150.253.96/28", "0.0.0.0/0", 3, "default-route"),
+    ];
+    for (from, to, code, message) in cases {
+        let path = edited(dir.path(), "public_20250811.json", from, to);
+        let stderr = fails(dir.path(), &["build", "--input", &path], code, message);
+        assert!(stderr.contains(&path), "message names the file: {stderr}");
+        assert_eq!(
+            read_tree(&dir.path().join("out")),
+            before,
+            "output changed after {to}"
+        );
+    }
+    fs::write(dir.path().join("empty.json"), "").unwrap();
+    fails(
+        dir.path(),
+        &["build", "--input", "empty.json"],
+        2,
+        "empty.json: the file is empty",
+    );
+    fs::write(dir.path().join("page.json"), "<!DOCTYPE html><html></html>").unwrap();
+    fails(dir.path(), &["build", "--input", "page.json"], 2, "HTML");
+    fails(
+        dir.path(),
+        &["build", "--input", "missing.json"],
+        2,
+        "cannot open missing.json",
+    );
+    assert_eq!(read_tree(&dir.path().join("out")), before);
+}
+
+#[test]
+fn reserved_space_is_allowed_only_when_the_policy_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = edited(
+        dir.path(),
+        "public_20250811.json",
+        "4.150.253.96/28",
+        "10.0.0.0/8",
+    );
+    let policy = tagwall::policy::DEFAULT_POLICY_TOML
+        .replace("allow_reserved = []", "allow_reserved = [\"private\"]");
+    fs::write(dir.path().join("p.toml"), policy).unwrap();
+    ok(
+        dir.path(),
+        &[
+            "build", "--input", &path, "--policy", "p.toml", "--target", "plain",
+        ],
+    );
+    let list =
+        fs::read_to_string(dir.path().join("out/plain/AllowAADOutboundAccess.ipv4.txt")).unwrap();
+    assert!(list.lines().any(|l| l == "10.0.0.0/8"));
+}
+
+#[test]
+fn policy_errors_name_the_file_and_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("p.toml"),
+        "[[rule]]\nname = \"X\"\ntags = [\"AzureCloud\"]\npriority = 100\nports = [\"443-80\"]\n",
+    )
+    .unwrap();
+    fails(dir.path(), &["build", "--policy", "p.toml"], 2, "p.toml");
+    fs::write(
+        dir.path().join("q.toml"),
+        "[[rule]]\nname = \"X\"\ntags = [\"AzureCloud\"]\npriority = 100\nportz = [443]\n",
+    )
+    .unwrap();
+    fails(
+        dir.path(),
+        &["build", "--policy", "q.toml"],
+        2,
+        "unknown field `portz`",
+    );
+    fails(
+        dir.path(),
+        &["build", "--target", "nope"],
+        2,
+        "unknown target \"nope\"",
+    );
+    fails(dir.path(), &["build", "--bogus"], 2, "--bogus");
+}
+
+#[test]
+fn nsg_limits_are_refused_with_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    // Every tag as a rule needs far more than 1,000 NSG rules.
+    let stderr = fails(
+        dir.path(),
+        &["build", "--all-tags", "--target", "azure-nsg"],
+        3,
+        "an NSG holds at most 1000",
+    );
+    assert!(stderr.contains("target azure-nsg"), "{stderr}");
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn a_foreign_output_folder_is_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("mine")).unwrap();
+    fs::write(dir.path().join("mine/notes.txt"), "keep me").unwrap();
+    fails(
+        dir.path(),
+        &["build", "--out", "mine"],
+        2,
+        "holds no tagwall manifest.json",
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("mine/notes.txt")).unwrap(),
+        "keep me"
+    );
+}
+
+#[test]
+fn tags_lists_counts_and_filters() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("public_20250811.json");
+    let out = ok(
+        dir.path(),
+        &[
+            "tags",
+            "--input",
+            input.to_str().unwrap(),
+            "containerregistry",
+        ],
+    );
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0], ["NAME", "REGION", "IPV4", "IPV6", "CHANGE"]);
+    assert_eq!(rows.len(), 4);
+    assert_eq!(rows[1][0], "MicrosoftContainerRegistry");
+    assert_eq!(&rows[1][1..3], ["173", "179"]);
+    let west = rows
+        .iter()
+        .find(|r| r[0] == "MicrosoftContainerRegistry.WestEurope")
+        .unwrap();
+    assert_eq!(west[1], "westeurope");
+    fails(
+        dir.path(),
+        &[
+            "tags",
+            "--input",
+            input.to_str().unwrap(),
+            "nothing-like-this",
+        ],
+        2,
+        "no tag matches",
+    );
+}
+
+#[test]
+fn aggregate_reads_a_list_or_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("l.txt"), "# office\n10.0.1.0/24\n10.0.0.0/24 # lab\n\n2001:db8::/33\n2001:db8:8000::/33\n192.0.2.7\n").unwrap();
+    assert_eq!(
+        ok(dir.path(), &["aggregate", "l.txt"]),
+        "10.0.0.0/23\n192.0.2.7/32\n2001:db8::/32\n"
+    );
+    let mut child = common::tagwall_in(dir.path())
+        .arg("aggregate")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(
+        child.stdin.as_mut().unwrap(),
+        b"255.255.255.254/32\n255.255.255.255/32\n",
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "255.255.255.254/31\n"
+    );
+    fs::write(dir.path().join("bad.txt"), "10.0.0.0/24\n10.0.0.1/24\n").unwrap();
+    fails(
+        dir.path(),
+        &["aggregate", "bad.txt"],
+        2,
+        "bad.txt:2: \"10.0.0.1/24\": has host bits set",
+    );
+}
+
+#[test]
+fn init_writes_the_default_policy_once() {
+    let dir = tempfile::tempdir().unwrap();
+    ok(dir.path(), &["init"]);
+    let written = fs::read_to_string(dir.path().join("tagwall.toml")).unwrap();
+    assert_eq!(written, tagwall::policy::DEFAULT_POLICY_TOML);
+    fails(dir.path(), &["init"], 2, "exists; pass --force");
+    ok(dir.path(), &["init", "--force"]);
+    // The written file is the policy the built-in default is.
+    ok(
+        dir.path(),
+        &["build", "--policy", "tagwall.toml", "--out", "a"],
+    );
+    ok(dir.path(), &["build", "--out", "b"]);
+    let strip = |n: &str| {
+        let mut t = read_tree(&dir.path().join(n));
+        t.remove("manifest.json");
+        t
+    };
+    assert_eq!(strip("a"), strip("b"));
+}
+
+#[test]
+fn targets_lists_every_target_with_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ok(dir.path(), &["targets"]);
+    for t in tagwall::render::TARGETS {
+        assert!(out.lines().any(|l| l == t.name), "{} missing", t.name);
+    }
+    assert!(out.contains("limit: rules per NSG 1000"));
+}
+
+#[test]
+fn a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = common::tagwall_in(dir.path())
+        .args(["show", "AzureCloud"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+}

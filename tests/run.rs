@@ -1,0 +1,487 @@
+//! `tagwall run` end to end against a local HTTP server: first run, repeat
+//! (304), a new release, guard-rail refusals, broken releases, dry runs,
+//! runs killed part-way, two runs at once, the grace period and the hook.
+
+mod common;
+#[path = "common/http.rs"]
+mod http;
+
+use common::{fixture, read_tree};
+use http::{Reply, Server, not_found};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const PAGE: &str = "/details";
+
+/// A mirror with a details page that links to the current release, served
+/// under its own dated name, with an ETag and 304s.
+struct Mirror {
+    server: Server,
+    current: Arc<Mutex<(String, Vec<u8>)>>,
+    stall: Arc<Mutex<Duration>>,
+}
+
+impl Mirror {
+    fn new(name: &str, body: Vec<u8>) -> Mirror {
+        let current = Arc::new(Mutex::new((name.to_string(), body)));
+        let stall = Arc::new(Mutex::new(Duration::ZERO));
+        let (c, st) = (current.clone(), stall.clone());
+        let server = Server::start(move |r, _| {
+            let (name, body) = c.lock().unwrap().clone();
+            if r.path() == PAGE {
+                let page = format!("<html><a href=\"/download/{name}\">Download</a></html>");
+                return Reply::Ok(page.into_bytes());
+            }
+            if r.path() != format!("/download/{name}").to_ascii_lowercase() {
+                return not_found();
+            }
+            std::thread::sleep(*st.lock().unwrap());
+            let etag = format!("\"{}\"", tagwall::source::sha256_hex(&body));
+            if r.header("If-None-Match") == Some(etag.as_str()) {
+                Reply::With(304, vec![("ETag", etag)], Vec::new())
+            } else {
+                Reply::With(200, vec![("ETag", etag)], body)
+            }
+        });
+        Mirror {
+            server,
+            current,
+            stall,
+        }
+    }
+
+    fn serve(&self, name: &str, body: Vec<u8>) {
+        *self.current.lock().unwrap() = (name.to_string(), body);
+    }
+
+    fn url(&self) -> String {
+        self.server.url(PAGE)
+    }
+}
+
+const N0804: &str = "ServiceTags_Public_20250804.json";
+const N0811: &str = "ServiceTags_Public_20250811.json";
+const N0818: &str = "ServiceTags_Public_20250818.json";
+const N0825: &str = "ServiceTags_Public_20250825.json";
+
+fn release(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(name)).unwrap()
+}
+
+/// public_20250811 with half of AzureActiveDirectory's prefixes gone.
+fn halved() -> Vec<u8> {
+    let mut doc: Value = serde_json::from_slice(&release("public_20250811.json")).unwrap();
+    doc["changeNumber"] = json!(367);
+    let tags = doc["values"].as_array_mut().unwrap();
+    let aad = tags
+        .iter_mut()
+        .find(|t| t["name"] == "AzureActiveDirectory")
+        .unwrap();
+    let list = aad["properties"]["addressPrefixes"].as_array_mut().unwrap();
+    let keep = list.len() / 2;
+    list.truncate(keep);
+    serde_json::to_vec_pretty(&doc).unwrap()
+}
+
+fn run_in(dir: &Path, url: &str, extra: &[&str]) -> (i32, String) {
+    let out = common::tagwall_in(dir)
+        .args([
+            "run",
+            "--from",
+            url,
+            "--state",
+            "state",
+            "--out",
+            "out",
+            "--detailed-exitcode",
+            "--max-age",
+            "100000",
+        ])
+        .args(extra)
+        .env_remove("HTTP_PROXY")
+        .env_remove("http_proxy")
+        .env_remove("ALL_PROXY")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Every file below `dir` with its bytes and modification time.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    for (rel, bytes) in read_tree(dir) {
+        if rel.ends_with(".lock") {
+            continue;
+        }
+        let modified = std::fs::metadata(dir.join(&rel))
+            .unwrap()
+            .modified()
+            .unwrap();
+        out.push((PathBuf::from(rel), bytes, modified));
+    }
+    out
+}
+
+fn whole(out: &Path) {
+    let tree = read_tree(out);
+    let manifest: Value = serde_json::from_slice(&tree["manifest.json"]).unwrap();
+    let files = manifest["files"].as_object().unwrap();
+    assert_eq!(files.len() + 1, tree.len(), "files beside the manifest's");
+    for (path, entry) in files {
+        assert_eq!(
+            entry["sha256"].as_str().unwrap(),
+            tagwall::source::sha256_hex(&tree[path]),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn the_weekly_job_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mirror = Mirror::new(N0804, release("public_20250804.json"));
+
+    // First run: everything is new.
+    let (code, err) = run_in(d, &mirror.url(), &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("changed out"), "{err}");
+    whole(&d.join("out"));
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(d.join("state/index.json")).unwrap()).unwrap();
+    assert_eq!(index["current"], N0804);
+
+    // Same release again: 304, no change, nothing rewritten.
+    let (before_out, before_state) = (snapshot(&d.join("out")), snapshot(&d.join("state")));
+    let (code, err) = run_in(d, &mirror.url(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        mirror
+            .server
+            .requests()
+            .last()
+            .unwrap()
+            .header("If-None-Match")
+            .map(|_| ()),
+        Some(())
+    );
+    assert!(
+        snapshot(&d.join("out")) == before_out,
+        "outputs were rewritten"
+    );
+    assert!(
+        snapshot(&d.join("state")) == before_state,
+        "state was rewritten"
+    );
+
+    // A new release: changed, with the change report and delta files; the old output kept.
+    mirror.serve(N0811, release("public_20250811.json"));
+    let (code, err) = run_in(d, &mirror.url(), &[]);
+    assert_eq!(code, 1, "{err}");
+    let tree = read_tree(&d.join("out"));
+    for f in [
+        "diff.md",
+        "diff.json",
+        "nftables/tagwall.delta.nft",
+        "iptables/ipset.delta.restore",
+    ] {
+        assert!(
+            tree.contains_key(f),
+            "{f} missing: {:?}",
+            tree.keys().collect::<Vec<_>>()
+        );
+    }
+    assert!(String::from_utf8_lossy(&tree["diff.md"]).contains("51.11.64.0/24"));
+    assert!(String::from_utf8_lossy(&tree["nftables/tagwall.delta.nft"]).contains("51.11.64.0/24"));
+    assert!(
+        d.join("out.previous/manifest.json").is_file(),
+        "the replaced output is kept"
+    );
+    whole(&d.join("out"));
+
+    // Half of a rule's addresses gone: refused, nothing changes.
+    let (before_out, before_state) = (snapshot(&d.join("out")), snapshot(&d.join("state")));
+    mirror.serve(N0818, halved());
+    let (code, err) = run_in(d, &mirror.url(), &[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("AllowAADOutboundAccess") && err.contains("--force removal"),
+        "{err}"
+    );
+    assert!(
+        snapshot(&d.join("out")) == before_out,
+        "outputs changed after a refusal"
+    );
+    assert!(
+        snapshot(&d.join("state")) == before_state,
+        "the refused release became current"
+    );
+
+    // A dry run of the same reports, and writes nothing.
+    let (code, err) = run_in(d, &mirror.url(), &["--dry-run", "--force", "removal"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("would change"), "{err}");
+    assert!(snapshot(&d.join("out")) == before_out && snapshot(&d.join("state")) == before_state);
+
+    // A truncated release: an error, nothing changes.
+    let mut truncated = release("public_20250811.json");
+    truncated.truncate(truncated.len() / 2);
+    mirror.serve(N0825, truncated);
+    let (code, err) = run_in(d, &mirror.url(), &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("truncated JSON"), "{err}");
+    assert!(snapshot(&d.join("out")) == before_out && snapshot(&d.join("state")) == before_state);
+
+    // Forcing the removal rail lets the release through, and says so.
+    mirror.serve(N0818, halved());
+    let (code, err) = run_in(d, &mirror.url(), &["--force", "removal"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("overridden by --force"), "{err}");
+    whole(&d.join("out"));
+}
+
+#[test]
+fn a_run_killed_part_way_leaves_whole_outputs_and_the_next_run_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mirror = Mirror::new(N0804, release("public_20250804.json"));
+    assert_eq!(run_in(d, &mirror.url(), &[]).0, 1);
+    mirror.serve(N0811, release("public_20250811.json"));
+    for delay_ms in [1u64, 10, 30, 60, 120, 250] {
+        let child = common::tagwall_in(d)
+            .args([
+                "run",
+                "--from",
+                &mirror.url(),
+                "--state",
+                "state",
+                "--out",
+                "out",
+            ])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = std::process::Command::new("kill")
+            .arg("-KILL")
+            .arg(child.id().to_string())
+            .status();
+        let _ = child.wait_with_output();
+        whole(&d.join("out"));
+        let index: Value =
+            serde_json::from_slice(&std::fs::read(d.join("state/index.json")).unwrap()).unwrap();
+        assert!(index["current"].is_string());
+    }
+    let (code, err) = run_in(d, &mirror.url(), &[]);
+    assert!(code == 0 || code == 1, "{err}");
+    whole(&d.join("out"));
+    let manifest: Value =
+        serde_json::from_slice(&std::fs::read(d.join("out/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["input"]["change_number"], 366);
+}
+
+#[test]
+fn two_runs_at_once_never_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mirror = Mirror::new(N0804, release("public_20250804.json"));
+    *mirror.stall.lock().unwrap() = Duration::from_millis(1500);
+    let first = common::tagwall_in(d)
+        .args([
+            "run",
+            "--from",
+            &mirror.url(),
+            "--state",
+            "state",
+            "--out",
+            "out",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    // A second run that will not wait long enough gives up with a clear message.
+    let (code, err) = run_in(d, &mirror.url(), &["--lock-timeout", "200ms"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("another tagwall process"), "{err}");
+    // One that waits gets its turn after the first.
+    let (code, err) = run_in(d, &mirror.url(), &["--lock-timeout", "30s"]);
+    assert!(code == 0 || code == 1, "{err}");
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    whole(&d.join("out"));
+}
+
+#[test]
+fn age_rail_and_the_on_change_hook() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mirror = Mirror::new(N0804, release("public_20250804.json"));
+    // The file is named for 2025-08-04; a 30-day limit refuses it now.
+    let out = common::tagwall_in(d)
+        .args([
+            "run",
+            "--from",
+            &mirror.url(),
+            "--state",
+            "state",
+            "--out",
+            "out",
+            "--max-age",
+            "30",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("days old (more than 30) [--force age]"));
+    assert!(!d.join("out").exists());
+    let hook = format!(
+        "echo \"$1 $TAGWALL_OUT\" > {}",
+        d.join("hook.txt").display()
+    );
+    let (code, err) = run_in(d, &mirror.url(), &["--on-change", &hook]);
+    assert_eq!(code, 1, "{err}");
+    let said = std::fs::read_to_string(d.join("hook.txt")).unwrap();
+    assert_eq!(said.trim(), "out/manifest.json out");
+    // A failing hook is an error, but the outputs stay written.
+    mirror.serve(N0811, release("public_20250811.json"));
+    let (code, err) = run_in(d, &mirror.url(), &["--on-change", "exit 7"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("the outputs were written"), "{err}");
+    assert!(d.join("out/diff.md").is_file());
+}
+
+#[test]
+fn config_file_settings_apply_and_flags_win() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mirror = Mirror::new(N0804, release("public_20250804.json"));
+    let config = tagwall::policy::DEFAULT_POLICY_TOML.replace(
+        "# [run]\n",
+        &format!(
+            "[run]\nfrom = \"{}\"\nstate = \"st\"\nout = \"cfg-out\"\ntargets = [\"plain\"]\n",
+            mirror.url()
+        ),
+    );
+    std::fs::write(d.join("tagwall.toml"), config).unwrap();
+    let out = common::tagwall_in(d)
+        .args(["run", "--config", "tagwall.toml"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let tree = read_tree(&d.join("cfg-out"));
+    assert!(
+        tree.keys()
+            .all(|k| k == "manifest.json" || k.starts_with("plain/")),
+        "{:?}",
+        tree.keys()
+    );
+    assert!(d.join("st/index.json").is_file());
+    let out = common::tagwall_in(d)
+        .args([
+            "run",
+            "--config",
+            "tagwall.toml",
+            "--out",
+            "flag-out",
+            "--target",
+            "nftables",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(d.join("flag-out/nftables/tagwall.nft").is_file());
+}
+
+/// Add early, remove late: a removed prefix stays for the grace period.
+#[test]
+fn removals_wait_out_the_grace_period() {
+    use tagwall::run::{RunOptions, run};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let files = d.join("releases");
+    std::fs::create_dir(&files).unwrap();
+    std::fs::write(
+        files.join("ServiceTags_Public_20250811.json"),
+        release("public_20250811.json"),
+    )
+    .unwrap();
+    std::fs::write(
+        files.join("ServiceTags_Public_20250804.json"),
+        release("public_20250804.json"),
+    )
+    .unwrap();
+    // 0804 lacks 51.11.64.0/24 of AzureResourceManager, so going from 0811
+    // to 0804 (forced: its changeNumber is lower) removes it.
+    let day = tagwall::guard::days_from_civil(2025, 8, 12);
+    let opts = |from: &str, today: i64| RunOptions {
+        fetch: tagwall::fetch::FetchOptions {
+            from: Some(tagwall::fetch::Source::File(files.join(from))),
+            state: d.join("state"),
+            ..Default::default()
+        },
+        policy: None,
+        targets: vec!["plain".into()],
+        out: d.join("out"),
+        templates: None,
+        dry_run: false,
+        force: [tagwall::guard::Rail::Older].into_iter().collect(),
+        max_removal: 0.10,
+        max_age_days: None,
+        grace_days: 7,
+        lock_timeout: Duration::from_secs(5),
+        today,
+    };
+    let list =
+        || std::fs::read_to_string(d.join("out/plain/AllowAzOutboundAccess.ipv4.txt")).unwrap();
+    run(
+        &opts("ServiceTags_Public_20250811.json", day),
+        &tagwall::fetch::Silent,
+    )
+    .unwrap();
+    assert!(list().lines().any(|l| l == "51.11.64.0/24"));
+    let report = run(
+        &opts("ServiceTags_Public_20250804.json", day + 1),
+        &tagwall::fetch::Silent,
+    )
+    .unwrap();
+    assert_eq!(report.retained, 1);
+    assert!(
+        list().lines().any(|l| l == "51.11.64.0/24"),
+        "removed too early"
+    );
+    let report = run(
+        &opts("ServiceTags_Public_20250804.json", day + 7),
+        &tagwall::fetch::Silent,
+    )
+    .unwrap();
+    assert_eq!(report.retained, 1, "day 6 of 7");
+    let report = run(
+        &opts("ServiceTags_Public_20250804.json", day + 8),
+        &tagwall::fetch::Silent,
+    )
+    .unwrap();
+    assert_eq!(report.retained, 0);
+    assert!(report.written);
+    assert!(
+        !list().lines().any(|l| l == "51.11.64.0/24"),
+        "kept past the grace period"
+    );
+}
