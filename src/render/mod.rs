@@ -335,7 +335,13 @@ pub fn generic_context(job: &Job<'_>, target: &Target) -> Result<Value> {
     let mut rules = Vec::with_capacity(job.selection.rules.len());
     for sel in &job.selection.rules {
         let old = previous_rules.get(sel.rule.name.as_str()).copied();
-        rules.push(rule_context(sel, old, target, &mut namer)?);
+        rules.push(rule_context(
+            sel,
+            old,
+            job.previous.is_some(),
+            target,
+            &mut namer,
+        )?);
     }
     let mut removed_rules = Vec::new();
     if let Some(prev) = &job.previous {
@@ -398,9 +404,13 @@ fn minus(a: &[String], b: &[String]) -> Vec<String> {
     a.iter().filter(|x| !set.contains(x)).cloned().collect()
 }
 
+/// `old` is the rule in the previous release, if it was there; `with_delta`
+/// says whether there is a previous release (a rule new in this release gets
+/// delta lists that add all its prefixes).
 fn rule_context(
     sel: &SelectedRule<'_>,
     old: Option<&SelectedRule<'_>>,
+    with_delta: bool,
     target: &Target,
     namer: &mut Namer,
 ) -> Result<Value> {
@@ -414,7 +424,7 @@ fn rule_context(
             continue;
         }
         let ident = namer.name(&rule.name, Some(short))?;
-        if old_lists.is_some() {
+        if with_delta {
             delta_families.push(json!({
                 "name": name,
                 "short": short,
