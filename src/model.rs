@@ -291,6 +291,10 @@ pub fn is_unsafe_char(c: char) -> bool {
 /// assert!(parse_canonical("2620:1EC:4::/48").unwrap_err().contains("canonical"));
 /// ```
 pub fn parse_canonical(s: &str) -> Result<IpNet, String> {
+    // Most prefixes are IPv4 written canonically: check those byte by byte.
+    if let Some(net) = crate::source::canonical_v4_prefix(s.as_bytes()) {
+        return Ok(IpNet::V4(net));
+    }
     let net = parse_prefix(s)?;
     let canonical = net.to_string();
     if canonical != s {
@@ -448,6 +452,37 @@ mod tests {
         );
         let got = err(&inner);
         assert!(got.contains("values[0]: invalid type: sequence"), "{got}");
+    }
+
+    #[test]
+    fn the_ipv4_fast_path_agrees_with_the_parser() {
+        for s in [
+            "13.107.3.0/24",
+            "0.0.0.0/0",
+            "255.255.255.255/32",
+            "10.0.0.0/8",
+            "1.2.3.4/32",
+            "128.0.0.0/1",
+        ] {
+            assert_eq!(
+                crate::source::canonical_v4_prefix(s.as_bytes()).map(IpNet::V4),
+                parse_prefix(s).ok(),
+                "{s}"
+            );
+        }
+        for s in [
+            "1.2.3.4",
+            "01.2.3.0/24",
+            "1.2.3.0/024",
+            "1.2.3.1/24",
+            "1.2.3.0/33",
+            "::/0",
+        ] {
+            assert!(
+                crate::source::canonical_v4_prefix(s.as_bytes()).is_none(),
+                "{s}"
+            );
+        }
     }
 
     #[test]

@@ -132,10 +132,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
             let same = current
                 .as_ref()
                 .is_some_and(|r| r.sha256 == crate::source::sha256_hex(&c.bytes));
-            let loaded = Loaded {
-                name: c.name.clone(),
-                bytes: c.bytes.clone(),
-            };
+            let loaded = Loaded::new(c.name.clone(), c.bytes.clone());
             (
                 loaded,
                 Some(c),

@@ -290,11 +290,20 @@ const RESERVED: &[(Reserved, &str)] = &[
 ];
 
 /// [`RESERVED`], parsed once.
-static RESERVED_NETS: std::sync::LazyLock<Vec<(Reserved, IpNet)>> =
+static RESERVED_NETS: std::sync::LazyLock<Vec<(Reserved, bool, u128, u128)>> =
     std::sync::LazyLock::new(|| {
         RESERVED
             .iter()
-            .filter_map(|(c, text)| text.parse().ok().map(|n| (*c, n)))
+            .filter_map(|(c, text)| match text.parse::<IpNet>().ok()? {
+                IpNet::V4(n) => {
+                    let (s, e) = crate::aggregate::v4_range(&n);
+                    Some((*c, true, u128::from(s), u128::from(e)))
+                }
+                IpNet::V6(n) => {
+                    let (s, e) = crate::aggregate::v6_range(&n);
+                    Some((*c, false, s, e))
+                }
+            })
             .collect()
     });
 
@@ -312,9 +321,17 @@ pub fn reserved_category(net: &IpNet) -> Option<Reserved> {
     if net.prefix_len() == 0 {
         return Some(Reserved::DefaultRoute);
     }
-    for (category, r) in RESERVED_NETS.iter() {
-        // Both sides are CIDR blocks: they meet only if one holds the other.
-        if r.contains(net) || net.contains(r) {
+    // Two CIDR blocks meet only if one holds the other: compare as integer ranges.
+    let (start, end) = match net {
+        IpNet::V4(n) => {
+            let (s, e) = crate::aggregate::v4_range(n);
+            (u128::from(s), u128::from(e))
+        }
+        IpNet::V6(n) => crate::aggregate::v6_range(n),
+    };
+    let v4 = matches!(net, IpNet::V4(_));
+    for (category, is_v4, r_start, r_end) in RESERVED_NETS.iter() {
+        if *is_v4 == v4 && start <= *r_end && *r_start <= end {
             return Some(*category);
         }
     }

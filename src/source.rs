@@ -40,12 +40,23 @@ pub struct Loaded {
     pub name: String,
     /// The JSON bytes (decompressed).
     pub bytes: Vec<u8>,
+    /// The digest, computed once when first asked for.
+    digest: std::sync::OnceLock<String>,
 }
 
 impl Loaded {
+    /// Bytes known by `name`.
+    pub fn new(name: String, bytes: Vec<u8>) -> Loaded {
+        Loaded {
+            name,
+            bytes,
+            digest: std::sync::OnceLock::new(),
+        }
+    }
+
     /// Hex SHA-256 of the JSON bytes, as Microsoft published them.
     pub fn sha256(&self) -> String {
-        sha256_hex(&self.bytes)
+        self.digest.get_or_init(|| sha256_hex(&self.bytes)).clone()
     }
 
     /// Parse and validate the bytes.
@@ -66,7 +77,7 @@ pub fn bundled(index: usize) -> Result<Loaded> {
         .ok_or_else(|| Error::Usage(format!("there is no bundled release number {index}")))?;
     let name = format!("bundled:{}", b.name);
     let bytes = gunzip(b.gz, &name)?;
-    Ok(Loaded { name, bytes })
+    Ok(Loaded::new(name, bytes))
 }
 
 /// Read a `.json` or `.json.gz` file (gzip is recognised by its magic bytes).
@@ -85,7 +96,7 @@ pub fn read_file(path: &Path) -> Result<Loaded> {
     } else {
         raw
     };
-    Ok(Loaded { name, bytes })
+    Ok(Loaded::new(name, bytes))
 }
 
 /// Decompress gzip, refusing output over [`MAX_INPUT_BYTES`].
@@ -191,6 +202,20 @@ pub fn parse_prefix_set(text: &str, name: &str) -> Result<crate::aggregate::Addr
         v4: crate::aggregate::IntervalSet::from_ranges(v4),
         v6: crate::aggregate::IntervalSet::from_ranges(v6),
     })
+}
+
+/// `a.b.c.d/n` written exactly canonically with no host bits; `None` for
+/// anything else (the general parser then decides, and explains).
+pub fn canonical_v4_prefix(s: &[u8]) -> Option<ipnet::Ipv4Net> {
+    if !s.contains(&b'/') {
+        return None;
+    }
+    let (start, end) = fast_v4(s)?;
+    let len = (32
+        - (end - start)
+            .checked_add(1)
+            .map_or(32, |n| n.trailing_zeros())) as u8;
+    ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(start), len).ok()
 }
 
 /// `a.b.c.d` or `a.b.c.d/n` in canonical decimal with no host bits, as an

@@ -266,10 +266,7 @@ impl State {
                 ),
             });
         }
-        Ok(Loaded {
-            name: path.display().to_string(),
-            bytes,
-        })
+        Ok(Loaded::new(path.display().to_string(), bytes))
     }
 
     /// Keep a validated release and make it current.

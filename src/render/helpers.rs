@@ -21,6 +21,7 @@ pub fn register(hb: &mut Handlebars<'_>) {
     hb.register_helper("add", Box::new(add));
     hb.register_helper("html", Box::new(quote_helper(Quote::Html)));
     hb.register_helper("md", Box::new(quote_helper(Quote::Markdown)));
+    hb.register_helper("xml", Box::new(quote_helper(Quote::Xml)));
     hb.register_helper("panos", Box::new(quote_helper(Quote::Panos)));
     hb.register_helper("fortios", Box::new(quote_helper(Quote::Fortios)));
     hb.register_helper("asa", Box::new(quote_helper(Quote::Asa)));
@@ -54,6 +55,8 @@ pub enum Quote {
     Html,
     /// Markdown inline text (table cells, list items).
     Markdown,
+    /// XML text or attribute value; characters XML 1.0 cannot hold become spaces.
+    Xml,
     /// A PAN-OS CLI string: [`safe_text`] in double quotes.
     Panos,
     /// A FortiOS CLI string: [`safe_text`] in double quotes.
@@ -105,6 +108,7 @@ impl Quote {
             "dq" => Quote::Dq,
             "html" => Quote::Html,
             "markdown" => Quote::Markdown,
+            "xml" => Quote::Xml,
             "panos" => Quote::Panos,
             "fortios" => Quote::Fortios,
             "asa" => Quote::Asa,
@@ -189,6 +193,19 @@ impl Quote {
                         '>' => out.push_str("&gt;"),
                         '"' => out.push_str("&quot;"),
                         '\'' => out.push_str("&#39;"),
+                        c if crate::model::is_unsafe_char(c) => out.push(' '),
+                        c => out.push(c),
+                    }
+                }
+            }
+            Quote::Xml => {
+                for c in s.chars() {
+                    match c {
+                        '&' => out.push_str("&amp;"),
+                        '<' => out.push_str("&lt;"),
+                        '>' => out.push_str("&gt;"),
+                        '"' => out.push_str("&quot;"),
+                        '\'' => out.push_str("&apos;"),
                         c if crate::model::is_unsafe_char(c) => out.push(' '),
                         c => out.push(c),
                     }
@@ -346,9 +363,13 @@ enum Piece<'a> {
     Wildcard,
     /// The prefix's last address.
     Last,
-    /// The prefix with every character but letters and digits written as `_`
-    /// (`13_107_3_0_24`), for object names derived from the prefix.
+    /// The prefix as a name fragment: `13.107.3.0_24`, `2620_1ec_4___48`.
     Id,
+    /// The first address as a name fragment: `13.107.3.0`, `2620_1ec_4__`.
+    AddrId,
+    /// The prefix as a name fragment of letters, digits and `_` only
+    /// (`13_107_3_0_24`), for platforms that take no `.` in names.
+    Word,
     /// The prefix, with an IPv4 `/32` written as the bare address (as RouterOS
     /// stores it, so a `find address=...` matches).
     Compact,
@@ -359,9 +380,23 @@ enum Piece<'a> {
 fn parse_format(fmt: &str) -> Result<Vec<Piece<'_>>, RenderError> {
     let mut pieces = Vec::new();
     let mut rest = fmt;
-    while let Some(open) = rest.find('{') {
+    while let Some(open) = rest.find(['{', '}']) {
         if open > 0 {
             pieces.push(Piece::Text(&rest[..open]));
+        }
+        // `{{` and `}}` write one brace (JSON objects in a format).
+        if rest[open..].starts_with("{{") {
+            pieces.push(Piece::Text("{"));
+            rest = &rest[open + 2..];
+            continue;
+        }
+        if rest[open..].starts_with("}}") {
+            pieces.push(Piece::Text("}"));
+            rest = &rest[open + 2..];
+            continue;
+        }
+        if rest[open..].starts_with('}') {
+            return Err(other(format!("lines: lone }} in format {fmt:?}")));
         }
         let close = rest[open..]
             .find('}')
@@ -374,6 +409,8 @@ fn parse_format(fmt: &str) -> Result<Vec<Piece<'_>>, RenderError> {
             "wildcard" => Piece::Wildcard,
             "last" => Piece::Last,
             "id" => Piece::Id,
+            "addrid" => Piece::AddrId,
+            "word" => Piece::Word,
             "compact" => Piece::Compact,
             name => Piece::Named(name),
         };
@@ -389,8 +426,11 @@ fn parse_format(fmt: &str) -> Result<Vec<Piece<'_>>, RenderError> {
 /// `{{lines LIST fmt="  {}" sep="\n" quote="json"}}`: every item of LIST
 /// written through `fmt`, separated by `sep`. Placeholders: `{}` the item
 /// (quoted as `quote` says), for prefixes `{addr}`, `{len}`, `{mask}`,
-/// `{wildcard}`, `{last}`, `{id}`, `{compact}`, and `{NAME}` for a value
-/// passed as `NAME=...` (quoted like the items).
+/// `{wildcard}`, `{last}`, `{id}` and `{addrid}` (the prefix and its address
+/// as name fragments, `:` and `/` written as `_`), `{word}` (the prefix with
+/// everything but letters and digits written as `_`), `{compact}` (an IPv4
+/// /32 as the bare address), and `{NAME}` for a value passed as `NAME=...`
+/// (quoted like the items). `{{` and `}}` write a brace.
 fn lines(
     h: &Helper,
     _: &Handlebars,
@@ -469,7 +509,19 @@ fn lines(
                     buf.push_str(&n.prefix_len().to_string())
                 }
                 (Piece::Last, Some(n)) => buf.push_str(&n.broadcast().to_string()),
-                (Piece::Id, Some(n)) => buf.extend(
+                (Piece::Id, Some(n)) => {
+                    buf.extend(n.to_string().chars().map(|c| match c {
+                        ':' | '/' => '_',
+                        c => c,
+                    }));
+                }
+                (Piece::AddrId, Some(n)) => {
+                    buf.extend(n.network().to_string().chars().map(|c| match c {
+                        ':' => '_',
+                        c => c,
+                    }));
+                }
+                (Piece::Word, Some(n)) => buf.extend(
                     n.to_string()
                         .chars()
                         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }),
@@ -527,7 +579,7 @@ mod tests {
         let data =
             json!({"p": ["10.0.0.0/24", "192.0.2.7/32", "2001:db8::/32", "2001:db8::1/128"]});
         assert_eq!(
-            render(r#"{{lines p fmt="n-{id}" sep=" "}}"#, data.clone()),
+            render(r#"{{lines p fmt="n-{word}" sep=" "}}"#, data.clone()),
             "n-10_0_0_0_24 n-192_0_2_7_32 n-2001_db8___32 n-2001_db8__1_128"
         );
         assert_eq!(
@@ -586,5 +638,25 @@ mod tests {
         assert_eq!(Quote::Csv.apply("10.0.0.0/8"), "10.0.0.0/8");
         assert_eq!(Quote::Dq.apply(evil), r#""a'b'c${x}%{y}?$(rm -rf /)`id`/""#);
         assert_eq!(Quote::Dq.apply("é\u{202e}"), "\"??\"");
+        assert_eq!(
+            Quote::Xml.apply("a<b>&\"c'\n"),
+            "a&lt;b&gt;&amp;&quot;c&apos; "
+        );
+    }
+
+    #[test]
+    fn lines_writes_braces_and_name_fragments() {
+        let data = json!({"p": ["13.107.3.0/24", "2620:1ec:4::/48"], "d": "x\"y"});
+        assert_eq!(
+            render(
+                r#"{{lines p fmt="{{\"Cidr\": {}, \"Description\": {d}}}" d=d quote="json" sep=","}}"#,
+                data.clone()
+            ),
+            r#"{"Cidr": "13.107.3.0/24", "Description": "x\"y"},{"Cidr": "2620:1ec:4::/48", "Description": "x\"y"}"#
+        );
+        assert_eq!(
+            render(r#"{{lines p fmt="n_{id} h_{addrid}" sep="|"}}"#, data),
+            "n_13.107.3.0_24 h_13.107.3.0|n_2620_1ec_4___48 h_2620_1ec_4__"
+        );
     }
 }

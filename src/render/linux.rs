@@ -1,6 +1,7 @@
 //! The Linux targets: nftables, and iptables with ipset.
 //!
-//! Both start from [`generic_context`] and add a plan in the kernel's terms:
+//! Both start from [`generic_head`] (they never read the generic rule lists)
+//! and add a plan in the kernel's terms:
 //! one set per rule and family, and per netfilter hook (input, forward,
 //! output) the ordered rule lines that match the sets. An outbound rule
 //! matches the set against the destination, in the output hook (the host's
@@ -15,7 +16,7 @@
 //! element by element where the sets are the same ones, whole otherwise.
 
 use super::helpers::dq_char;
-use super::{Job, Target, generic_context};
+use super::{Job, Target, generic_head};
 use crate::error::{Error, Result};
 use crate::policy::{Action, Direction, Protocol, Unmatched};
 use crate::select::SelectedRule;
@@ -368,7 +369,7 @@ fn verdict(action: Action) -> (&'static str, &'static str) {
 /// one loaded: the delta then adds and deletes elements. Otherwise the rules
 /// changed shape too, and the delta file replaces the table whole.
 pub fn nftables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    let mut ctx = generic_context(job, target)?;
+    let mut ctx = generic_head(job);
     let options = &job.selection.policy.targets.nftables;
     let mut sets = Vec::new();
     for sel in &job.selection.rules {
@@ -652,7 +653,7 @@ fn ipset_of(target: &Target, sel: &SelectedRule<'_>, family: Family, list: Vec<S
 /// whole; a set whose rule is gone is flushed, and `reload_rules` says the
 /// iptables rules must be reloaded from this release.
 pub fn iptables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    let mut ctx = generic_context(job, target)?;
+    let mut ctx = generic_head(job);
     let options = &job.selection.policy.targets.iptables;
     let mut sets = Vec::new();
     for sel in &job.selection.rules {

@@ -7,11 +7,16 @@
 //! long prefix lists in one call. Nothing here reads the clock or the disk
 //! (except `--templates` overrides), so the same input renders byte-identically.
 
+pub mod aws_prefix_list;
+pub mod azure_firewall;
+pub mod checkpoint;
 pub mod chunk;
 pub mod helpers;
 pub mod linux;
 pub mod names;
 pub mod nsg;
+pub mod numbered;
+pub mod pfsense;
 pub mod report;
 pub mod targets;
 pub mod vendor;
@@ -38,6 +43,11 @@ pub enum Each {
     Rule,
     /// One file per rule and address family (context gains `rule` and `family`).
     RuleFamily,
+    /// One file per element of the named list at the top of the target's
+    /// context (one file per API call or per object). The context of such a
+    /// file is `tool`, `source`, `previous` and the element as `item`, so the
+    /// element carries everything its file needs.
+    Item(&'static str),
 }
 
 /// One file a target writes.
@@ -176,7 +186,10 @@ impl Engine {
         // per-family context carries the rule without its prefix lists.
         let empty = Vec::new();
         let rules = root["rules"].as_array().unwrap_or(&empty);
-        for spec in specs.iter().filter(|s| s.each != Each::Once) {
+        for spec in specs
+            .iter()
+            .filter(|s| matches!(s.each, Each::Rule | Each::RuleFamily))
+        {
             for rule in rules {
                 if spec.each == Each::Rule {
                     let ctx = with(&root, &[("rule", rule.clone())]);
@@ -188,6 +201,16 @@ impl Engine {
                     let ctx = with(&root, &[("rule", head.clone()), ("family", family.clone())]);
                     self.emit(target, spec, &ctx.into(), &mut files)?;
                 }
+            }
+        }
+        // Per-item files carry only the item and the provenance, so a list of
+        // thousands of items is not copied once per file.
+        for spec in &specs {
+            let Each::Item(key) = spec.each else { continue };
+            let base = only(&root, &["tool", "source", "previous"]);
+            for item in root[key].as_array().unwrap_or(&empty) {
+                let ctx = with(&base, &[("item", item.clone())]);
+                self.emit(target, spec, &ctx.into(), &mut files)?;
             }
         }
         // Whole-policy files share the root context, moved, not copied.
@@ -246,6 +269,19 @@ fn with(root: &Value, extra: &[(&str, Value)]) -> Value {
         obj.insert((*k).to_string(), v.clone());
     }
     Value::Object(obj)
+}
+
+/// A copy of an object with only some of its keys.
+fn only(value: &Value, keep: &[&str]) -> Value {
+    match value {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(k, _)| keep.contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
 }
 
 /// A copy of an object without some of its keys (which are not copied).
@@ -335,13 +371,7 @@ pub fn generic_context(job: &Job<'_>, target: &Target) -> Result<Value> {
     let mut rules = Vec::with_capacity(job.selection.rules.len());
     for sel in &job.selection.rules {
         let old = previous_rules.get(sel.rule.name.as_str()).copied();
-        rules.push(rule_context(
-            sel,
-            old,
-            job.previous.is_some(),
-            target,
-            &mut namer,
-        )?);
+        rules.push(rule_context(sel, old, target, &mut namer)?);
     }
     let mut removed_rules = Vec::new();
     if let Some(prev) = &job.previous {
@@ -382,6 +412,19 @@ pub fn generic_context(job: &Job<'_>, target: &Target) -> Result<Value> {
     }))
 }
 
+/// The top of the context without any rule: `tool`, `source`, `previous`,
+/// and empty `rules` / `removed_rules`. For targets whose context function
+/// builds its own plan and never reads the generic rule lists.
+pub fn generic_head(job: &Job<'_>) -> Value {
+    json!({
+        "tool": {"name": "tagwall", "version": env!("CARGO_PKG_VERSION")},
+        "source": job.provenance,
+        "previous": job.previous.as_ref().map(|p| &p.provenance),
+        "rules": [],
+        "removed_rules": [],
+    })
+}
+
 /// A rule's minimal prefixes per family, as strings.
 fn family_lists(sel: &SelectedRule<'_>) -> [(&'static str, &'static str, Vec<String>); 2] {
     [
@@ -404,13 +447,9 @@ fn minus(a: &[String], b: &[String]) -> Vec<String> {
     a.iter().filter(|x| !set.contains(x)).cloned().collect()
 }
 
-/// `old` is the rule in the previous release, if it was there; `with_delta`
-/// says whether there is a previous release (a rule new in this release gets
-/// delta lists that add all its prefixes).
 fn rule_context(
     sel: &SelectedRule<'_>,
     old: Option<&SelectedRule<'_>>,
-    with_delta: bool,
     target: &Target,
     namer: &mut Namer,
 ) -> Result<Value> {
@@ -424,7 +463,7 @@ fn rule_context(
             continue;
         }
         let ident = namer.name(&rule.name, Some(short))?;
-        if with_delta {
+        if old_lists.is_some() {
             delta_families.push(json!({
                 "name": name,
                 "short": short,

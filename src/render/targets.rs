@@ -8,7 +8,10 @@ use super::names::{
 use super::vendor::{
     COMMENT_LEN, EDL_ENTRIES, GROUP_MEMBERS, NAME_LEN, POLICY_NAME_LEN, POLICY_UNITS, V6_WEIGHT,
 };
-use super::{Each, FileSpec, Job, Limit, generic_context, linux, nsg, vendor};
+use super::{
+    Each, FileSpec, Job, Limit, aws_prefix_list, azure_firewall, checkpoint, generic_context,
+    linux, nsg, pfsense, vendor,
+};
 use crate::error::Result;
 use serde_json::Value;
 
@@ -57,6 +60,29 @@ macro_rules! delta_file {
             template: $name,
             source: template!($name),
             each: Each::$each,
+            delta: true,
+        }
+    };
+}
+
+/// One file per element of a list in the target's context (see [`Each::Item`]);
+/// `delta` makes it a file written only with a previous release.
+macro_rules! item_file {
+    ($path:literal, $name:literal, $key:literal) => {
+        FileSpec {
+            path: $path,
+            template: $name,
+            source: template!($name),
+            each: Each::Item($key),
+            delta: false,
+        }
+    };
+    ($path:literal, $name:literal, $key:literal, delta) => {
+        FileSpec {
+            path: $path,
+            template: $name,
+            source: template!($name),
+            each: Each::Item($key),
             delta: true,
         }
     };
@@ -215,6 +241,207 @@ pub static TARGETS: &[Target] = &[
         ],
         chunk_size: None,
         context: linux::iptables_context,
+    },
+    Target {
+        name: "pfsense",
+        summary: "pfSense/OPNsense network aliases: an import list and a URL-table file per rule and family, and a config.xml <aliases> fragment",
+        files: &[
+            file!(
+                "import/{{family.ident}}.txt",
+                "pfsense/import.txt",
+                RuleFamily
+            ),
+            file!(
+                "urltable/{{family.ident}}.txt",
+                "pfsense/urltable.txt",
+                RuleFamily
+            ),
+            file!("aliases.xml", "pfsense/aliases.xml", Once),
+            delta_file!("aliases.delta.txt", "pfsense/delta.txt", Once),
+        ],
+        names: NameRules {
+            max_len: pfsense::MAX_NAME,
+            allowed: word,
+            first: alnum,
+            lead: "T",
+            replacement: '_',
+            sep: "_",
+        },
+        limits: &[
+            Limit {
+                what: "alias name length",
+                value: pfsense::MAX_NAME,
+            },
+            Limit {
+                what: "table entries of all aliases (half the default Firewall Maximum Table Entries)",
+                value: pfsense::TABLE_ENTRIES_BUDGET,
+            },
+        ],
+        chunk_size: None,
+        context: pfsense::context,
+    },
+    Target {
+        name: "checkpoint",
+        summary: "Check Point mgmt_cli: network and host objects, groups and access rules (CSV batches and a script)",
+        files: &[
+            file!("networks.csv", "checkpoint/networks.csv", Once),
+            file!("hosts.csv", "checkpoint/hosts.csv", Once),
+            file!("groups.csv", "checkpoint/groups.csv", Once),
+            file!("members.csv", "checkpoint/members.csv", Once),
+            file!("apply.sh", "checkpoint/apply.sh", Once),
+            delta_file!(
+                "delta-networks-add.csv",
+                "checkpoint/delta-networks-add.csv",
+                Once
+            ),
+            delta_file!(
+                "delta-hosts-add.csv",
+                "checkpoint/delta-hosts-add.csv",
+                Once
+            ),
+            delta_file!(
+                "delta-members-add.csv",
+                "checkpoint/delta-members-add.csv",
+                Once
+            ),
+            delta_file!(
+                "delta-members-remove.csv",
+                "checkpoint/delta-members-remove.csv",
+                Once
+            ),
+            delta_file!(
+                "delta-networks-delete.csv",
+                "checkpoint/delta-networks-delete.csv",
+                Once
+            ),
+            delta_file!(
+                "delta-hosts-delete.csv",
+                "checkpoint/delta-hosts-delete.csv",
+                Once
+            ),
+            delta_file!("delta.sh", "checkpoint/delta.sh", Once),
+        ],
+        names: NameRules {
+            max_len: checkpoint::MAX_NAME,
+            allowed: checkpoint::name_char,
+            first: alnum,
+            lead: "T",
+            replacement: '_',
+            sep: "_",
+        },
+        limits: &[
+            Limit {
+                what: "rule part of object names (after tw_g_)",
+                value: checkpoint::MAX_NAME,
+            },
+            Limit {
+                what: "comment length",
+                value: checkpoint::MAX_COMMENT,
+            },
+        ],
+        chunk_size: None,
+        context: checkpoint::context,
+    },
+    Target {
+        name: "azure-firewall",
+        summary: "Azure Firewall IP Groups (IPv4) as an ARM template and an az CLI script, split at 5,000 prefixes per group",
+        files: &[
+            file!("ipgroups.arm.json", "azure-firewall/arm.json", Once),
+            file!("ipgroups.azcli.sh", "azure-firewall/azcli.sh", Once),
+            delta_file!(
+                "ipgroups.delta.azcli.sh",
+                "azure-firewall/delta.azcli.sh",
+                Once
+            ),
+        ],
+        names: NameRules {
+            max_len: azure_firewall::MAX_NAME,
+            allowed: word_dot_dash,
+            first: alnum,
+            lead: "G",
+            replacement: '_',
+            sep: "-",
+        },
+        limits: &[
+            Limit {
+                what: "prefixes per IP Group",
+                value: azure_firewall::MAX_PREFIXES_PER_GROUP,
+            },
+            Limit {
+                what: "IP Groups per firewall policy",
+                value: azure_firewall::MAX_GROUPS_PER_FIREWALL,
+            },
+            Limit {
+                what: "resources per ARM template",
+                value: azure_firewall::MAX_TEMPLATE_RESOURCES,
+            },
+            Limit {
+                what: "ARM template bytes",
+                value: azure_firewall::MAX_TEMPLATE_BYTES,
+            },
+            Limit {
+                what: "IP Group name length",
+                value: azure_firewall::MAX_NAME,
+            },
+        ],
+        chunk_size: Some(azure_firewall::MAX_PREFIXES_PER_GROUP),
+        context: azure_firewall::context,
+    },
+    Target {
+        name: "aws-prefix-list",
+        summary: "AWS managed prefix lists per family: create and modify calls as JSON for the AWS CLI, 100 entries a call, and scripts",
+        files: &[
+            item_file!(
+                "lists/{{item.name}}/{{item.file}}",
+                "aws-prefix-list/call.json",
+                "calls"
+            ),
+            file!("prefix-lists.lib.sh", "aws-prefix-list/lib.sh", Once),
+            file!("apply.sh", "aws-prefix-list/apply.sh", Once),
+            item_file!(
+                "delta/lists/{{item.name}}/{{item.file}}",
+                "aws-prefix-list/delta-call.json",
+                "delta_calls",
+                delta
+            ),
+            delta_file!("delta.sh", "aws-prefix-list/delta.sh", Once),
+        ],
+        names: NameRules {
+            max_len: aws_prefix_list::MAX_NAME,
+            allowed: word_dot_dash,
+            first: alnum,
+            lead: "P",
+            replacement: '_',
+            sep: "-",
+        },
+        limits: &[
+            Limit {
+                what: "entries added or removed per call",
+                value: aws_prefix_list::MAX_ENTRIES_PER_CALL,
+            },
+            Limit {
+                what: "entries per prefix list",
+                value: aws_prefix_list::MAX_ENTRIES_PER_LIST,
+            },
+            Limit {
+                what: "prefixes tagwall puts in one list (room to grow)",
+                value: aws_prefix_list::CHUNK,
+            },
+            Limit {
+                what: "prefix lists per Region (default quota)",
+                value: aws_prefix_list::MAX_LISTS_PER_REGION,
+            },
+            Limit {
+                what: "entry description length",
+                value: aws_prefix_list::MAX_DESCRIPTION,
+            },
+            Limit {
+                what: "prefix list name length (AWS takes 255)",
+                value: aws_prefix_list::MAX_NAME,
+            },
+        ],
+        chunk_size: Some(aws_prefix_list::CHUNK),
+        context: aws_prefix_list::context,
     },
     Target {
         name: "panos",

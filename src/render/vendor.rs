@@ -8,7 +8,7 @@
 //!
 //! - `addresses`: every prefix the policy uses (remote and local), once, for
 //!   platforms that need an object per prefix. Templates name such an object
-//!   from the prefix itself (`tagwall-{id}`, see the `lines` helper), so two
+//!   from the prefix itself (`tagwall-{word}`, see the `lines` helper), so two
 //!   rules share it and a delta deletes it only when no rule uses it any more.
 //! - `groups`: per rule and family, the remote prefixes; split into numbered
 //!   groups (`Rule-v4-1`, `Rule-v4-2`, ...) when the row has a `chunk_size`,
