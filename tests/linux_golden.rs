@@ -100,7 +100,7 @@ fn names_that_would_collide_are_refused() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
         stderr.contains(
-            "target nftables: \"Storage.EastUS_v4\" and \"Storage_EastUS_v4\" both map to the name \"Storage_EastUS_v4\""
+            "target nftables: \"Storage.EastUS\" and \"Storage_EastUS\" both map to the name \"Storage_EastUS\""
         ),
         "{stderr}"
     );

@@ -215,9 +215,30 @@ fn rule_label(sel: &SelectedRule<'_>) -> String {
 }
 
 fn set_name(target: &Target, sel: &SelectedRule<'_>, family: Family) -> String {
-    // The generic context already ran these names through a Namer, which
-    // refuses collisions; the mapping itself is deterministic.
+    // check_names has run every name through a Namer, which refuses
+    // collisions; the mapping itself is deterministic.
     target.names.map(&sel.rule.name, Some(family.short()))
+}
+
+/// Refuse two rules (of this release or the previous one) whose names map to
+/// one kernel name.
+fn check_names(target: &Target, job: &Job<'_>) -> Result<()> {
+    let mut namer = super::names::Namer::new(target.name, target.names);
+    let previous = job.previous.iter().flat_map(|p| p.selection.rules.iter());
+    for sel in job.selection.rules.iter().chain(previous) {
+        namer.name(&sel.rule.name, None)?;
+        for family in [Family::V4, Family::V6] {
+            namer.name(&sel.rule.name, Some(family.short()))?;
+        }
+    }
+    Ok(())
+}
+
+fn has(sel: &SelectedRule<'_>, family: Family) -> bool {
+    match family {
+        Family::V4 => !sel.set.v4.is_empty(),
+        Family::V6 => !sel.set.v6.is_empty(),
+    }
 }
 
 fn prefixes(sel: &SelectedRule<'_>, family: Family) -> Vec<String> {
@@ -232,7 +253,7 @@ fn set_names(target: &Target, rules: &[SelectedRule<'_>]) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for sel in rules {
         for family in [Family::V4, Family::V6] {
-            if !prefixes(sel, family).is_empty() {
+            if has(sel, family) {
                 out.insert(set_name(target, sel, family));
             }
         }
@@ -369,6 +390,7 @@ fn verdict(action: Action) -> (&'static str, &'static str) {
 /// one loaded: the delta then adds and deletes elements. Otherwise the rules
 /// changed shape too, and the delta file replaces the table whole.
 pub fn nftables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
+    check_names(target, job)?;
     let mut ctx = generic_head(job);
     let options = &job.selection.policy.targets.nftables;
     let mut sets = Vec::new();
@@ -653,6 +675,7 @@ fn ipset_of(target: &Target, sel: &SelectedRule<'_>, family: Family, list: Vec<S
 /// whole; a set whose rule is gone is flushed, and `reload_rules` says the
 /// iptables rules must be reloaded from this release.
 pub fn iptables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
+    check_names(target, job)?;
     let mut ctx = generic_head(job);
     let options = &job.selection.policy.targets.iptables;
     let mut sets = Vec::new();
