@@ -23,6 +23,12 @@ pub fn register(hb: &mut Handlebars<'_>) {
     hb.register_helper("html", Box::new(quote_helper(Quote::Html)));
     hb.register_helper("md", Box::new(quote_helper(Quote::Markdown)));
     hb.register_helper("xml", Box::new(quote_helper(Quote::Xml)));
+    hb.register_helper("panos", Box::new(quote_helper(Quote::Panos)));
+    hb.register_helper("fortios", Box::new(quote_helper(Quote::Fortios)));
+    hb.register_helper("asa", Box::new(quote_helper(Quote::Asa)));
+    hb.register_helper("junos", Box::new(quote_helper(Quote::Junos)));
+    hb.register_helper("routeros", Box::new(quote_helper(Quote::RouterOs)));
+    hb.register_helper("some", Box::new(some));
 }
 
 /// How a value is written into an output syntax.
@@ -52,6 +58,42 @@ pub enum Quote {
     Markdown,
     /// XML text or attribute value; characters XML 1.0 cannot hold become spaces.
     Xml,
+    /// A PAN-OS CLI string: [`safe_text`] in double quotes.
+    Panos,
+    /// A FortiOS CLI string: [`safe_text`] in double quotes.
+    Fortios,
+    /// Cisco ASA free text (`description`, `remark` run to the end of the
+    /// line, unquoted): [`safe_text`].
+    Asa,
+    /// A Junos CLI string: [`safe_text`] in double quotes.
+    Junos,
+    /// A RouterOS script string: [`safe_text`] in double quotes (so no `$`
+    /// can interpolate and no `\` can escape).
+    RouterOs,
+}
+
+/// Free text reduced to what every firewall CLI takes literally inside a
+/// double-quoted string, or as the rest of a line: ASCII letters, digits,
+/// space and `. , : _ - ( ) / + =`. Everything else (quotes, `;`, `$`,
+/// backticks, braces, `?` and `|` that CLIs act on, line breaks, non-ASCII)
+/// becomes `_`; surrounding spaces are trimmed.
+///
+/// ```
+/// use tagwall::render::helpers::safe_text;
+/// assert_eq!(safe_text("Microsoft Entra ID (AAD), v2"), "Microsoft Entra ID (AAD), v2");
+/// assert_eq!(safe_text("a\"; rm -rf / $(id) `x` {{y}}?|\n"), "a__ rm -rf / _(id) _x_ __y____");
+/// ```
+pub fn safe_text(s: &str) -> String {
+    s.trim()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " .,:_-()/+=".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 impl Quote {
@@ -68,6 +110,11 @@ impl Quote {
             "html" => Quote::Html,
             "markdown" => Quote::Markdown,
             "xml" => Quote::Xml,
+            "panos" => Quote::Panos,
+            "fortios" => Quote::Fortios,
+            "asa" => Quote::Asa,
+            "junos" => Quote::Junos,
+            "routeros" => Quote::RouterOs,
             _ => return None,
         })
     }
@@ -193,6 +240,12 @@ impl Quote {
                     out.push_str(&field);
                 }
             }
+            Quote::Asa => out.push_str(&safe_text(s)),
+            Quote::Panos | Quote::Fortios | Quote::Junos | Quote::RouterOs => {
+                out.push('"');
+                out.push_str(&safe_text(s));
+                out.push('"');
+            }
         }
     }
 
@@ -286,6 +339,41 @@ fn add(
     Ok(())
 }
 
+/// `(some LIST "field" VALUE ["field2" VALUE2 ...])`: true when an element
+/// of LIST has every named field equal to its value (`(some groups "v6" true)`).
+fn some(
+    h: &Helper,
+    _: &Handlebars,
+    _: &Context,
+    _: &mut RenderContext,
+    out: &mut dyn Output,
+) -> HelperResult {
+    let list = h
+        .param(0)
+        .ok_or(RenderErrorReason::ParamNotFoundForIndex("some", 0))?
+        .value();
+    let items = list
+        .as_array()
+        .ok_or_else(|| other(format!("some: expected a list, got {list}")))?;
+    let pairs = &h.params()[1..];
+    if pairs.is_empty() || pairs.len() % 2 != 0 {
+        return Err(other("some: give field names and values in pairs".into()));
+    }
+    let mut conditions = Vec::new();
+    for pair in pairs.chunks(2) {
+        let field = pair[0]
+            .value()
+            .as_str()
+            .ok_or_else(|| other(format!("some: {} is not a field name", pair[0].value())))?;
+        conditions.push((field, pair[1].value()));
+    }
+    let found = items
+        .iter()
+        .any(|item| conditions.iter().all(|(f, v)| item.get(f) == Some(v)));
+    out.write(if found { "true" } else { "" })?;
+    Ok(())
+}
+
 /// One piece of a `lines` format string.
 #[derive(Debug, PartialEq)]
 enum Piece<'a> {
@@ -306,6 +394,12 @@ enum Piece<'a> {
     Id,
     /// The first address as a name fragment: `13.107.3.0`, `2620_1ec_4__`.
     AddrId,
+    /// The prefix as a name fragment of letters, digits and `_` only
+    /// (`13_107_3_0_24`), for platforms that take no `.` in names.
+    Word,
+    /// The prefix, with an IPv4 `/32` written as the bare address (as RouterOS
+    /// stores it, so a `find address=...` matches).
+    Compact,
     /// A value passed to the helper under this name, quoted like the items.
     Named(&'a str),
 }
@@ -343,6 +437,8 @@ fn parse_format(fmt: &str) -> Result<Vec<Piece<'_>>, RenderError> {
             "last" => Piece::Last,
             "id" => Piece::Id,
             "addrid" => Piece::AddrId,
+            "word" => Piece::Word,
+            "compact" => Piece::Compact,
             name => Piece::Named(name),
         };
         pieces.push(piece);
@@ -358,8 +454,10 @@ fn parse_format(fmt: &str) -> Result<Vec<Piece<'_>>, RenderError> {
 /// written through `fmt`, separated by `sep`. Placeholders: `{}` the item
 /// (quoted as `quote` says), for prefixes `{addr}`, `{len}`, `{mask}`,
 /// `{wildcard}`, `{last}`, `{id}` and `{addrid}` (the prefix and its address
-/// as name fragments, `:` and `/` written as `_`), and `{NAME}` for a value
-/// passed as `NAME=...` (quoted like the items). `{{` and `}}` write a brace.
+/// as name fragments, `:` and `/` written as `_`), `{word}` (the prefix with
+/// everything but letters and digits written as `_`), `{compact}` (an IPv4
+/// /32 as the bare address), and `{NAME}` for a value passed as `NAME=...`
+/// (quoted like the items). `{{` and `}}` write a brace.
 fn lines(
     h: &Helper,
     _: &Handlebars,
@@ -450,6 +548,15 @@ fn lines(
                         c => c,
                     }));
                 }
+                (Piece::Word, Some(n)) => buf.extend(
+                    n.to_string()
+                        .chars()
+                        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }),
+                ),
+                (Piece::Compact, Some(IpNet::V4(n))) if n.prefix_len() == 32 => {
+                    buf.push_str(&n.addr().to_string())
+                }
+                (Piece::Compact, Some(n)) => buf.push_str(&n.to_string()),
                 _ => unreachable!("needs_net covers every prefix placeholder"),
             }
         }
@@ -492,6 +599,44 @@ mod tests {
             ),
             "\"x,y\",10.0.0.0/24\n\"x,y\",2001:db8::/32"
         );
+    }
+
+    #[test]
+    fn lines_names_objects_after_prefixes() {
+        let data =
+            json!({"p": ["10.0.0.0/24", "192.0.2.7/32", "2001:db8::/32", "2001:db8::1/128"]});
+        assert_eq!(
+            render(r#"{{lines p fmt="n-{word}" sep=" "}}"#, data.clone()),
+            "n-10_0_0_0_24 n-192_0_2_7_32 n-2001_db8___32 n-2001_db8__1_128"
+        );
+        assert_eq!(
+            render(r#"{{lines p fmt="{compact}" sep=" "}}"#, data),
+            "10.0.0.0/24 192.0.2.7 2001:db8::/32 2001:db8::1/128"
+        );
+    }
+
+    #[test]
+    fn some_matches_fields() {
+        let data = json!({"g": [{"v6": false, "shrinks": false}, {"v6": true, "shrinks": true}]});
+        let t = |expr: &str| {
+            render(
+                &format!("{{{{#if {expr}}}}}y{{{{else}}}}n{{{{/if}}}}"),
+                data.clone(),
+            )
+        };
+        assert_eq!(t(r#"(some g "v6" true)"#), "y");
+        assert_eq!(t(r#"(some g "v6" false "shrinks" true)"#), "n");
+        assert_eq!(t(r#"(some g "v6" true "shrinks" true)"#), "y");
+    }
+
+    #[test]
+    fn platform_quotes_keep_text_inert() {
+        let evil = "a\"b'c; $(d) `e` {{f}} \\g?h|i\nj\u{202e}";
+        for q in [Quote::Panos, Quote::Fortios, Quote::Junos, Quote::RouterOs] {
+            let out = q.apply(evil);
+            assert_eq!(out, "\"a_b_c_ _(d) _e_ __f__ _g_h_i_j_\"", "{q:?}");
+        }
+        assert_eq!(Quote::Asa.apply(" x\ny "), "x_y");
     }
 
     #[test]

@@ -19,6 +19,7 @@ pub mod numbered;
 pub mod pfsense;
 pub mod report;
 pub mod targets;
+pub mod vendor;
 
 use crate::error::{Error, Result};
 use crate::select::{SelectedRule, Selection};
@@ -253,9 +254,14 @@ fn path_template_name(spec: &FileSpec) -> String {
     format!("{}#path", spec.template)
 }
 
-/// The top level of `root` without its rule lists, plus `extra` keys.
+/// Top-level context keys that describe the whole policy at once. Per-rule and
+/// per-family files do not see them: copying them into thousands of per-rule
+/// contexts (`--all-tags`) would cost more than the rendering.
+pub const WHOLE_POLICY_KEYS: &[&str] = &["rules", "removed_rules", "plan", "delta"];
+
+/// The top level of `root` without its whole-policy keys, plus `extra` keys.
 fn with(root: &Value, extra: &[(&str, Value)]) -> Value {
-    let mut obj = match without(root, &["rules", "removed_rules"]) {
+    let mut obj = match without(root, WHOLE_POLICY_KEYS) {
         Value::Object(m) => m,
         _ => serde_json::Map::new(),
     };

@@ -2,10 +2,15 @@
 //!
 //! Adding a target is adding a row here and its templates under `templates/`.
 
-use super::names::{NameRules, alnum, letter, letter_or_underscore, word, word_dot_dash};
+use super::names::{
+    NameRules, alnum, letter, letter_or_underscore, word, word_dash, word_dot_dash,
+};
+use super::vendor::{
+    COMMENT_LEN, EDL_ENTRIES, GROUP_MEMBERS, NAME_LEN, POLICY_NAME_LEN, POLICY_UNITS, V6_WEIGHT,
+};
 use super::{
     Each, FileSpec, Job, Limit, aws_prefix_list, azure_firewall, checkpoint, generic_context,
-    linux, nsg, pfsense,
+    linux, nsg, pfsense, vendor,
 };
 use crate::error::Result;
 use serde_json::Value;
@@ -88,6 +93,15 @@ macro_rules! item_file {
 pub static PARTIALS: &[(&str, &str)] = &[
     ("nftables/table.nft", template!("nftables/table.nft")),
     ("iptables/filter.rules", template!("iptables/filter.rules")),
+    ("panos/group", template!("panos/group")),
+    ("panos/policy", template!("panos/policy")),
+    ("fortios/group", template!("fortios/group")),
+    ("fortios/policy", template!("fortios/policy")),
+    ("cisco-asa/group", template!("cisco-asa/group")),
+    ("cisco-asa/ace", template!("cisco-asa/ace")),
+    ("junos/set", template!("junos/set")),
+    ("junos/policy", template!("junos/policy")),
+    ("mikrotik/filter", template!("mikrotik/filter")),
 ];
 
 /// Every target, in the order `tagwall targets` lists them.
@@ -428,6 +442,196 @@ pub static TARGETS: &[Target] = &[
         ],
         chunk_size: Some(aws_prefix_list::CHUNK),
         context: aws_prefix_list::context,
+    },
+    Target {
+        name: "panos",
+        summary: "PAN-OS set commands: address objects, static address groups, services and \
+                  security rules; an External Dynamic List per rule",
+        files: &[
+            file!("panos.set", "panos/config.set", Once),
+            file!("edl/{{rule.ident}}.txt", "panos/edl.txt", Rule),
+            file!("edl-capacity.txt", "panos/edl-capacity.txt", Once),
+            delta_file!("panos-delta.set", "panos/delta.set", Once),
+        ],
+        // Letters, digits, `-` and `_` (PAN-OS also takes `.` and space in
+        // some object types, not in all: keep to what all of them take).
+        names: NameRules {
+            max_len: 63,
+            allowed: word_dash,
+            first: alnum,
+            lead: "T",
+            replacement: '_',
+            sep: "-",
+        },
+        limits: &[
+            Limit {
+                what: NAME_LEN,
+                value: 63,
+            },
+            Limit {
+                what: GROUP_MEMBERS,
+                value: 2500,
+            },
+            Limit {
+                what: EDL_ENTRIES,
+                value: 50_000,
+            },
+            Limit {
+                what: "EDL IP entries per firewall (most models)",
+                value: 50_000,
+            },
+            Limit {
+                what: "EDL sources per firewall",
+                value: 30,
+            },
+            Limit {
+                what: COMMENT_LEN,
+                value: 1023,
+            },
+        ],
+        chunk_size: Some(2500),
+        context: vendor::context,
+    },
+    Target {
+        name: "fortios",
+        summary: "FortiOS CLI: firewall address/addrgrp and address6/addrgrp6 (v4 and v6 apart), \
+                  custom services and firewall policies",
+        files: &[
+            file!("fortios.conf", "fortios/config.conf", Once),
+            delta_file!("fortios-delta.conf", "fortios/delta.conf", Once),
+        ],
+        // FortiOS refuses `" ' < >` in names; keep to letters, digits, `. _ -`.
+        names: NameRules {
+            max_len: 79,
+            allowed: word_dot_dash,
+            first: alnum,
+            lead: "T",
+            replacement: '_',
+            sep: "-",
+        },
+        limits: &[
+            Limit {
+                what: NAME_LEN,
+                value: 79,
+            },
+            Limit {
+                what: POLICY_NAME_LEN,
+                value: 35,
+            },
+            Limit {
+                what: GROUP_MEMBERS,
+                value: 600,
+            },
+            Limit {
+                what: COMMENT_LEN,
+                value: 255,
+            },
+        ],
+        chunk_size: Some(600),
+        context: vendor::context,
+    },
+    Target {
+        name: "cisco-asa",
+        summary: "Cisco ASA: network object-groups (IPv4 in mask form), service object-groups \
+                  and one access list per direction",
+        files: &[
+            file!("asa.cfg", "cisco-asa/config.cfg", Once),
+            delta_file!("asa-delta.cfg", "cisco-asa/delta.cfg", Once),
+        ],
+        names: NameRules {
+            max_len: 64,
+            allowed: word_dot_dash,
+            first: letter_or_underscore,
+            lead: "T",
+            replacement: '_',
+            sep: "-",
+        },
+        limits: &[
+            Limit {
+                what: NAME_LEN,
+                value: 64,
+            },
+            // `remark` holds 100 characters, `description` 200.
+            Limit {
+                what: COMMENT_LEN,
+                value: 100,
+            },
+        ],
+        chunk_size: None,
+        context: vendor::context,
+    },
+    Target {
+        name: "junos",
+        summary: "Junos SRX set commands: global address book, address sets, applications and \
+                  security policies; and policy-options prefix-lists",
+        files: &[
+            file!("junos-security.set", "junos/security.set", Once),
+            file!("junos-prefix-lists.set", "junos/prefix-lists.set", Once),
+            delta_file!("junos-security-delta.set", "junos/security-delta.set", Once),
+            delta_file!(
+                "junos-prefix-lists-delta.set",
+                "junos/prefix-lists-delta.set",
+                Once
+            ),
+        ],
+        names: NameRules {
+            max_len: 63,
+            allowed: word_dot_dash,
+            first: alnum,
+            lead: "T",
+            replacement: '_',
+            sep: "-",
+        },
+        limits: &[
+            Limit {
+                what: NAME_LEN,
+                value: 63,
+            },
+            Limit {
+                what: POLICY_UNITS,
+                value: 1023,
+            },
+            Limit {
+                what: V6_WEIGHT,
+                value: 4,
+            },
+            Limit {
+                what: COMMENT_LEN,
+                value: 255,
+            },
+        ],
+        // In address units: a policy's addresses, source and destination.
+        chunk_size: Some(1023),
+        context: vendor::context,
+    },
+    Target {
+        name: "mikrotik",
+        summary: "MikroTik RouterOS script: /ip and /ipv6 firewall address-list entries with \
+                  comments, and filter rules",
+        files: &[
+            file!("mikrotik.rsc", "mikrotik/config.rsc", Once),
+            delta_file!("mikrotik-delta.rsc", "mikrotik/delta.rsc", Once),
+        ],
+        names: NameRules {
+            max_len: 63,
+            allowed: word_dot_dash,
+            first: alnum,
+            lead: "T",
+            replacement: '_',
+            sep: "-",
+        },
+        limits: &[
+            Limit {
+                what: NAME_LEN,
+                value: 63,
+            },
+            Limit {
+                what: COMMENT_LEN,
+                value: 255,
+            },
+        ],
+        chunk_size: None,
+        context: vendor::context,
     },
 ];
 

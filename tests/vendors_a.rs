@@ -1,0 +1,969 @@
+//! The vendor firewall targets panos, fortios, cisco-asa, junos and mikrotik,
+//! through the real binary: golden files; every prefix of the output equals
+//! the expected aggregated set; a delta applied to the previous release's
+//! configuration gives exactly this release's; hostile tag names stay inside
+//! quotes and name rules; limits refuse what a device would truncate.
+//!
+//! Files are checked by applying them to strict models of the devices
+//! (`vendors_a/sim.rs`), which refuse any statement they do not know.
+
+mod common;
+#[path = "vendors_a/sim.rs"]
+mod sim;
+
+use common::{assert_golden, cidrs_in, fixture, read_tree, run, text};
+use ipnet::IpNet;
+use sim::State;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::{Path, PathBuf};
+use tagwall::render::{TARGETS, Target};
+
+const VENDORS: [&str; 5] = ["panos", "fortios", "cisco-asa", "junos", "mikrotik"];
+
+/// A policy that takes every branch of the templates: both directions,
+/// local prefixes of both families and of one, an interface, port lists and
+/// ranges, UDP, ICMP, any protocol, deny, a glob, and a rule name with a dot.
+const RICH_POLICY: &str = r#"
+[options]
+allow_missing_tags = true
+
+[[rule]]
+name = "Web"
+description = "Front Door and ARM, both ways"
+tags = ["AzureFrontDoor.FirstParty", "AzureResourceManager"]
+direction = "both"
+ports = [443, "8000-8080"]
+priority = 100
+local = { prefixes = ["192.0.2.0/24", "2001:db8::/48"], interface = "port2" }
+
+[[rule]]
+name = "Dns"
+tags = ["AzureActiveDirectory"]
+protocol = "udp"
+ports = [53]
+family = "ipv4"
+priority = 101
+
+[[rule]]
+name = "Ping"
+tags = ["ApplicationInsightsAvailability"]
+protocol = "icmp"
+direction = "inbound"
+priority = 102
+
+[[rule]]
+name = "BlockGermany"
+tags = ["AzureCloud.germanywc"]
+protocol = "any"
+action = "deny"
+priority = 103
+
+[[rule]]
+name = "Mcr.Regions"
+tags = ["MicrosoftContainerRegistry.*"]
+priority = 104
+local = { prefixes = ["198.51.100.0/24"] }
+
+[[rule]]
+name = "AllTcp"
+tags = ["AzureDevOps.WestEurope"]
+protocol = "tcp"
+priority = 105
+"#;
+
+fn row(target: &str) -> &'static Target {
+    TARGETS.iter().find(|t| t.name == target).unwrap()
+}
+
+/// Run `tagwall ARGS`, which must succeed, and return the output folder.
+fn build(dir: &Path, name: &str, args: &[&str]) -> PathBuf {
+    let out = dir.join(name);
+    let mut all: Vec<&str> = vec!["build", "--quiet", "--out"];
+    let out_s = out.to_string_lossy().into_owned();
+    all.push(&out_s);
+    all.extend_from_slice(args);
+    let o = run(dir, &all);
+    let (_, stderr) = text(&o);
+    assert!(o.status.success(), "tagwall {all:?}: {stderr}");
+    out
+}
+
+fn target_args(targets: &[&str]) -> Vec<String> {
+    targets
+        .iter()
+        .flat_map(|t| ["--target".to_string(), t.to_string()])
+        .collect()
+}
+
+fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
+
+/// The files of one target, by relative path.
+fn files(out: &Path, target: &str) -> BTreeMap<String, String> {
+    read_tree(&out.join(target))
+        .into_iter()
+        .map(|(k, v)| (k, String::from_utf8(v).expect("UTF-8 output")))
+        .collect()
+}
+
+/// The full configuration files of a target, in the order they are applied.
+fn full_files(target: &str) -> &'static [&'static str] {
+    match target {
+        "panos" => &["panos.set"],
+        "fortios" => &["fortios.conf"],
+        "cisco-asa" => &["asa.cfg"],
+        "junos" => &["junos-security.set", "junos-prefix-lists.set"],
+        "mikrotik" => &["mikrotik.rsc"],
+        _ => unreachable!(),
+    }
+}
+
+fn delta_files(target: &str) -> &'static [&'static str] {
+    match target {
+        "panos" => &["panos-delta.set"],
+        "fortios" => &["fortios-delta.conf"],
+        "cisco-asa" => &["asa-delta.cfg"],
+        "junos" => &["junos-security-delta.set", "junos-prefix-lists-delta.set"],
+        "mikrotik" => &["mikrotik-delta.rsc"],
+        _ => unreachable!(),
+    }
+}
+
+fn apply_all(target: &str, state: &mut State, files: &BTreeMap<String, String>, which: &[&str]) {
+    for f in which {
+        let text = files.get(*f).unwrap_or_else(|| panic!("{target}: no {f}"));
+        sim::apply(target, state, text);
+    }
+}
+
+fn state_of(target: &str, files: &BTreeMap<String, String>) -> State {
+    let mut s = State::default();
+    apply_all(target, &mut s, files, full_files(target));
+    s
+}
+
+/// What one rule must hold, from the library (the `tagwall show` set).
+struct Expect {
+    name: String,
+    v4: BTreeSet<IpNet>,
+    v6: BTreeSet<IpNet>,
+    local: Vec<IpNet>,
+}
+
+fn expected(input: &Path, policy: Option<&Path>, all_tags: bool) -> Vec<Expect> {
+    let loaded = tagwall::pipeline::load_input(Some(input)).unwrap();
+    let file = loaded.parse().unwrap();
+    let policy = tagwall::pipeline::load_policy(policy).unwrap();
+    let sel = tagwall::pipeline::resolve(&file, &policy, all_tags, None).unwrap();
+    sel.rules
+        .iter()
+        .map(|r| {
+            let local = r.rule.local.prefixes.clone();
+            let has = |v6: bool| {
+                local.is_empty() || local.iter().any(|p| matches!(p, IpNet::V6(_)) == v6)
+            };
+            Expect {
+                name: r.rule.name.clone(),
+                // A rule whose local side has no address of a family renders
+                // no group of it (documented).
+                v4: if has(false) {
+                    r.v4().into_iter().map(IpNet::V4).collect()
+                } else {
+                    BTreeSet::new()
+                },
+                v6: if has(true) {
+                    r.v6().into_iter().map(IpNet::V6).collect()
+                } else {
+                    BTreeSet::new()
+                },
+                local,
+            }
+        })
+        .collect()
+}
+
+/// The name a group has in a model's state.
+fn group_key(target: &str, name: &str, v6: bool) -> String {
+    match (target, v6) {
+        ("fortios", false) => format!("addrgrp:{name}"),
+        ("fortios", true) => format!("addrgrp6:{name}"),
+        ("mikrotik", false) => format!("ip:{name}"),
+        ("mikrotik", true) => format!("ipv6:{name}"),
+        _ => name.to_string(),
+    }
+}
+
+/// Every rule's groups hold exactly its prefixes, split within the limits,
+/// and there is no other group.
+fn check_groups(target: &str, state: &State, expect: &[Expect]) {
+    let t = row(target);
+    let limit = |what: &str| t.limits.iter().find(|l| l.what == what).map(|l| l.value);
+    let sep = t.names.sep;
+    let mut claimed = BTreeSet::new();
+    for e in expect {
+        for (v6, want) in [(false, &e.v4), (true, &e.v6)] {
+            let short = if v6 { "v6" } else { "v4" };
+            let keys: Vec<String> = match t.chunk_size {
+                Some(_) => (1..)
+                    .map(|i| {
+                        group_key(
+                            target,
+                            &t.names.map(&e.name, Some(&format!("{short}{sep}{i}"))),
+                            v6,
+                        )
+                    })
+                    .take_while(|k| state.groups.contains_key(k))
+                    .collect(),
+                None => Some(group_key(target, &t.names.map(&e.name, Some(short)), v6))
+                    .filter(|k| state.groups.contains_key(k))
+                    .into_iter()
+                    .collect(),
+            };
+            let mut got = BTreeSet::new();
+            for k in &keys {
+                let members = state.resolve(k);
+                if let Some(max) = limit("members per address group") {
+                    assert!(
+                        members.len() <= max,
+                        "{target} {k}: {} members",
+                        members.len()
+                    );
+                }
+                if let Some(units) = limit("address units per policy") {
+                    let weight = if v6 {
+                        limit("IPv6 address weight").unwrap()
+                    } else {
+                        1
+                    };
+                    let local = e
+                        .local
+                        .iter()
+                        .filter(|p| matches!(p, IpNet::V6(_)) == v6)
+                        .count();
+                    assert!(
+                        (members.len() + local) * weight <= units,
+                        "{target} {k}: over {units} units"
+                    );
+                }
+                for m in members {
+                    assert!(got.insert(m), "{target} {k}: {m} is in two groups");
+                }
+                claimed.insert(k.clone());
+            }
+            assert_eq!(&got, want, "{target}: rule {} {short}", e.name);
+        }
+        if matches!(target, "cisco-asa" | "mikrotik") {
+            for v6 in [false, true] {
+                let want: BTreeSet<IpNet> = e
+                    .local
+                    .iter()
+                    .filter(|p| matches!(p, IpNet::V6(_)) == v6)
+                    .copied()
+                    .collect();
+                let suffix = format!("local{sep}{}", if v6 { "v6" } else { "v4" });
+                let key = group_key(target, &t.names.map(&e.name, Some(&suffix)), v6);
+                if want.is_empty() {
+                    assert!(
+                        !state.groups.contains_key(&key),
+                        "{target}: empty local group {key}"
+                    );
+                } else {
+                    assert_eq!(state.resolve(&key), want, "{target}: {key}");
+                    claimed.insert(key);
+                }
+            }
+        }
+    }
+    let stray: Vec<&String> = state
+        .groups
+        .keys()
+        .filter(|k| !claimed.contains(*k))
+        .collect();
+    assert!(stray.is_empty(), "{target}: groups of no rule: {stray:?}");
+    // Every group is used by a policy (directly, or, for RouterOS, by list name).
+    let used = state.referenced();
+    for k in state.groups.keys() {
+        assert!(used.contains(k), "{target}: group {k} is used by no policy");
+    }
+}
+
+/// Every prefix written in the files: CIDR tokens, `A.B.C.D M.M.M.M` mask
+/// pairs (ASA, FortiOS) and RouterOS's bare IPv4 /32 addresses.
+fn prefix_tokens(text: &str) -> BTreeSet<IpNet> {
+    let mut out: BTreeSet<IpNet> = cidrs_in(text).into_iter().collect();
+    for line in text.lines() {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        for pair in words.windows(2) {
+            if let (Ok(a), Ok(m)) = (
+                pair[0].parse::<std::net::Ipv4Addr>(),
+                pair[1].parse::<std::net::Ipv4Addr>(),
+            ) {
+                let bits = u32::from(m);
+                if bits.leading_ones() == bits.count_ones() && bits != 0 {
+                    out.insert(IpNet::V4(
+                        ipnet::Ipv4Net::new(a, bits.count_ones() as u8).unwrap(),
+                    ));
+                }
+            }
+        }
+        for w in &words {
+            if let Some(a) = w
+                .strip_prefix("address=")
+                .and_then(|a| a.parse::<std::net::Ipv4Addr>().ok())
+            {
+                out.insert(IpNet::V4(ipnet::Ipv4Net::new(a, 32).unwrap()));
+            }
+        }
+    }
+    out
+}
+
+/// The prefixes in every full file of the target equal the expected set.
+fn check_prefixes(target: &str, files: &BTreeMap<String, String>, expect: &[Expect]) {
+    let mut want: BTreeSet<IpNet> = BTreeSet::new();
+    for e in expect {
+        want.extend(e.v4.iter().chain(&e.v6).chain(&e.local));
+    }
+    let mut got = BTreeSet::new();
+    for (name, body) in files {
+        if !name.contains("delta") {
+            got.extend(prefix_tokens(body));
+        }
+    }
+    // Prefix lists (junos) and EDLs (panos) list a rule's prefixes of both
+    // families even where a local side of one family leaves the other out.
+    let extra: BTreeSet<IpNet> = got.difference(&want).copied().collect();
+    if !extra.is_empty() {
+        assert!(
+            matches!(target, "junos" | "panos"),
+            "{target}: unexpected prefixes {extra:?}"
+        );
+    }
+    let missing: Vec<&IpNet> = want.difference(&got).collect();
+    assert!(missing.is_empty(), "{target}: missing prefixes {missing:?}");
+}
+
+/// Full check of one build of one target.
+fn check_build(target: &str, out: &Path, expect: &[Expect]) -> State {
+    let f = files(out, target);
+    let state = state_of(target, &f);
+    check_groups(target, &state, expect);
+    check_prefixes(target, &f, expect);
+    state
+}
+
+fn policy_file(dir: &Path, body: &str) -> PathBuf {
+    let p = dir.join("policy.toml");
+    fs::write(&p, body).unwrap();
+    p
+}
+
+// ------------------------------------------------------------------ golden
+
+fn golden(policy: Option<&str>, name: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut base: Vec<String> = vec![
+        "--input".into(),
+        fixture("public_20250811.json")
+            .to_string_lossy()
+            .into_owned(),
+    ];
+    if let Some(body) = policy {
+        base.push("--policy".into());
+        base.push(policy_file(dir.path(), body).to_string_lossy().into_owned());
+    }
+    base.extend(target_args(&VENDORS));
+    let full = build(dir.path(), "full", &strs(&base));
+    let mut with_prev = base.clone();
+    with_prev.push("--previous".into());
+    with_prev.push(
+        fixture("public_20250804.json")
+            .to_string_lossy()
+            .into_owned(),
+    );
+    let delta = build(dir.path(), "delta", &strs(&with_prev));
+    for t in VENDORS {
+        assert_golden(&delta.join(t), &format!("{t}/{name}"));
+        // Without a previous release: the same files, minus the delta ones.
+        let a = read_tree(&full.join(t));
+        let mut b = read_tree(&delta.join(t));
+        let deltas: Vec<String> = b.keys().filter(|k| k.contains("delta")).cloned().collect();
+        assert!(!deltas.is_empty(), "{t}: no delta file");
+        for k in deltas {
+            b.remove(&k);
+        }
+        assert_eq!(a, b, "{t}: full files differ with --previous");
+    }
+}
+
+#[test]
+fn golden_default_policy() {
+    golden(None, "default");
+}
+
+#[test]
+fn golden_rich_policy() {
+    golden(Some(RICH_POLICY), "policy");
+}
+
+// ---------------------------------------------------------------- prefixes
+
+#[test]
+fn every_prefix_is_the_expected_set_default_and_rich_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture("public_20250811.json");
+    let policy = policy_file(dir.path(), RICH_POLICY);
+    for (name, pol) in [("default", None), ("rich", Some(policy.as_path()))] {
+        let mut args: Vec<String> = vec!["--input".into(), input.to_string_lossy().into_owned()];
+        if let Some(p) = pol {
+            args.push("--policy".into());
+            args.push(p.to_string_lossy().into_owned());
+        }
+        args.extend(target_args(&VENDORS));
+        let out = build(dir.path(), name, &strs(&args));
+        let expect = expected(&input, pol, false);
+        for t in VENDORS {
+            check_build(t, &out, &expect);
+        }
+    }
+}
+
+/// A bundled release, every tag its own rule (3,000 rules, about 80,000
+/// prefixes): every target renders it within its limits.
+#[test]
+fn all_tags_of_a_bundled_release_render_within_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = common::root().join("data/ServiceTags_Public_20250908.json.gz");
+    let mut args = vec![
+        "--all-tags".to_string(),
+        "--input".into(),
+        input.to_string_lossy().into_owned(),
+    ];
+    args.extend(target_args(&VENDORS));
+    let out = build(dir.path(), "all", &strs(&args));
+    let expect = expected(&input, None, true);
+    assert!(expect.len() > 3000);
+    for t in VENDORS {
+        check_build(t, &out, &expect);
+    }
+    let capacity = fs::read_to_string(out.join("panos/edl-capacity.txt")).unwrap();
+    assert!(
+        capacity.contains("WARNING: there are more lists than a firewall can use at once"),
+        "{capacity}"
+    );
+}
+
+// ------------------------------------------------------------------- delta
+
+/// A Service Tags file from (name, changeNumber, prefixes).
+fn tags_json(change: u64, tags: &[(&str, u64, Vec<String>)]) -> String {
+    let values: Vec<serde_json::Value> = tags
+        .iter()
+        .map(|(name, cn, prefixes)| {
+            serde_json::json!({
+                "name": name, "id": name,
+                "properties": {"changeNumber": cn, "region": "", "regionId": 0, "platform": "Azure",
+                               "systemService": "", "addressPrefixes": prefixes, "networkFeatures": null}
+            })
+        })
+        .collect();
+    serde_json::to_string_pretty(
+        &serde_json::json!({"changeNumber": change, "cloud": "Public", "values": values}),
+    )
+    .unwrap()
+}
+
+/// IPv4 /24s that never merge: FIRST.x.(2y).0/24.
+fn v4s(first: u8, range: std::ops::Range<u32>) -> Vec<String> {
+    range
+        .map(|i| format!("{first}.{}.{}.0/24", i / 128, (i % 128) * 2))
+        .collect()
+}
+
+/// IPv6 /48s that never merge.
+fn v6s(word: u16, range: std::ops::Range<u32>) -> Vec<String> {
+    range
+        .map(|i| {
+            let a = std::net::Ipv6Addr::new(0x2603, word, (i * 2) as u16, 0, 0, 0, 0, 0);
+            ipnet::Ipv6Net::new(a, 48).unwrap().to_string()
+        })
+        .collect()
+}
+
+fn synthetic(dir: &Path) -> (PathBuf, PathBuf) {
+    let mut big_old = v4s(20, 0..6000);
+    big_old.extend(v6s(0x1000, 0..1200));
+    // Next release: 40 prefixes gone from everywhere, 60 new ones, some of
+    // them sorting between the old ones.
+    let mut big_new: Vec<String> = v4s(20, 0..6000)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % 150 != 7)
+        .map(|(_, p)| p)
+        .collect();
+    big_new.extend(v4s(20, 6000..6030));
+    big_new.extend(v4s(21, 0..30));
+    big_new.extend(v6s(0x1000, 0..1190));
+    big_new.sort_by_key(|p| p.parse::<IpNet>().unwrap());
+    let old = tags_json(
+        1,
+        &[
+            ("Big", 1, big_old),
+            ("Gone", 1, v4s(30, 0..5)),
+            ("Grow6", 1, v4s(31, 0..3)),
+            ("Lose6", 1, [v4s(32, 0..3), v6s(0x2000, 0..2)].concat()),
+            ("Same", 1, [v4s(33, 0..4), v6s(0x3000, 0..4)].concat()),
+        ],
+    );
+    let new = tags_json(
+        2,
+        &[
+            ("New", 1, [v4s(34, 0..2), v6s(0x4000, 0..2)].concat()),
+            ("Big", 2, big_new),
+            ("Grow6", 2, [v4s(31, 0..3), v6s(0x5000, 0..1)].concat()),
+            ("Lose6", 2, v4s(32, 0..3)),
+            ("Same", 1, [v4s(33, 0..4), v6s(0x3000, 0..4)].concat()),
+        ],
+    );
+    let (a, b) = (dir.join("old.json"), dir.join("new.json"));
+    fs::write(&a, old).unwrap();
+    fs::write(&b, new).unwrap();
+    (a, b)
+}
+
+const SYNTHETIC_POLICY: &str = r#"
+[options]
+allow_missing_tags = true
+
+[[rule]]
+name = "Fresh"
+tags = ["New"]
+priority = 100
+local = { prefixes = ["198.51.100.0/24"] }
+
+[[rule]]
+name = "Web"
+tags = ["Big"]
+direction = "both"
+ports = [443, "8000-8080"]
+priority = 101
+local = { prefixes = ["192.0.2.0/24", "2001:db8::/48"], interface = "port2" }
+
+[[rule]]
+name = "Dns"
+tags = ["Grow6", "Lose6"]
+protocol = "udp"
+ports = [53]
+priority = 102
+
+[[rule]]
+name = "Ping"
+tags = ["Same"]
+protocol = "icmp"
+direction = "inbound"
+priority = 103
+
+[[rule]]
+name = "Block"
+tags = ["Gone"]
+protocol = "any"
+action = "deny"
+priority = 104
+"#;
+
+/// Apply the previous release's full files, then the delta: the device
+/// holds exactly what the new full files give, and group memberships move
+/// little beyond the prefixes that changed.
+fn check_delta(dir: &Path, old: &Path, new: &Path, extra: &[String], targets: &[&str]) {
+    let mut base: Vec<String> = extra.to_vec();
+    base.extend(target_args(targets));
+    let mut a = base.clone();
+    a.extend(["--input".into(), old.to_string_lossy().into_owned()]);
+    let old_out = build(dir, "old", &strs(&a));
+    let mut b = base.clone();
+    b.extend([
+        "--input".into(),
+        new.to_string_lossy().into_owned(),
+        "--previous".into(),
+        old.to_string_lossy().into_owned(),
+    ]);
+    let new_out = build(dir, "new", &strs(&b));
+    for t in targets {
+        let old_files = files(&old_out, t);
+        let new_files = files(&new_out, t);
+        let mut applied = state_of(t, &old_files);
+        let before = applied.clone();
+        apply_all(t, &mut applied, &new_files, delta_files(t));
+        let want = state_of(t, &new_files);
+        assert_eq!(applied.addresses, want.addresses, "{t}: address objects");
+        assert_eq!(applied.groups, want.groups, "{t}: groups");
+        assert_eq!(applied.services, want.services, "{t}: services");
+        assert_eq!(
+            applied.policies, want.policies,
+            "{t}: policies and their order"
+        );
+        assert_eq!(applied.prefix_lists, want.prefix_lists, "{t}: prefix lists");
+        // Content-defined splitting: group members move little beyond the
+        // prefixes that really changed (fixed-size cuts would shift them all).
+        let members = |s: &State| -> BTreeSet<(String, IpNet)> {
+            s.groups
+                .keys()
+                .flat_map(|g| s.resolve(g).into_iter().map(move |p| (g.clone(), p)))
+                .collect()
+        };
+        let moved = members(&before)
+            .symmetric_difference(&members(&want))
+            .count();
+        // Per rule family (a group name without its part number).
+        let family = |g: &str| -> String {
+            match g.rsplit_once('-') {
+                Some((head, n)) if row(t).chunk_size.is_some() && n.parse::<u32>().is_ok() => {
+                    head.to_string()
+                }
+                _ => g.to_string(),
+            }
+        };
+        let by_family = |s: &State| -> BTreeSet<(String, IpNet)> {
+            s.groups
+                .keys()
+                .flat_map(|g| s.resolve(g).into_iter().map(move |p| (family(g), p)))
+                .collect()
+        };
+        let real = by_family(&before)
+            .symmetric_difference(&by_family(&want))
+            .count();
+        eprintln!("{t}: {moved} memberships changed for {real} changed prefixes");
+        assert!(
+            moved <= 2 * real,
+            "{t}: {moved} memberships changed for {real} changed prefixes"
+        );
+    }
+}
+
+#[test]
+fn delta_turns_the_previous_configuration_into_this_one_synthetic_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = synthetic(dir.path());
+    let policy = policy_file(dir.path(), SYNTHETIC_POLICY);
+    check_delta(
+        dir.path(),
+        &old,
+        &new,
+        &["--policy".into(), policy.to_string_lossy().into_owned()],
+        &VENDORS,
+    );
+}
+
+#[test]
+fn delta_turns_the_previous_configuration_into_this_one_all_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = synthetic(dir.path());
+    check_delta(dir.path(), &old, &new, &["--all-tags".into()], &VENDORS);
+}
+
+#[test]
+fn delta_on_the_fixtures_adds_exactly_the_new_prefix() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (
+        fixture("public_20250804.json"),
+        fixture("public_20250811.json"),
+    );
+    check_delta(dir.path(), &old, &new, &[], &VENDORS);
+    let out = dir.path().join("new");
+    for t in VENDORS {
+        let f = files(&out, t);
+        let delta: String = delta_files(t).iter().map(|n| f[*n].as_str()).collect();
+        let got: BTreeSet<IpNet> = prefix_tokens(&delta);
+        assert_eq!(got, ["51.11.64.0/24".parse().unwrap()].into(), "{t}");
+    }
+}
+
+/// A real week of the Public cloud with every tag: 35 tags appear.
+#[test]
+fn delta_of_a_real_week_with_every_tag() {
+    let data = common::root().join("data");
+    let (old, new) = (
+        data.join("ServiceTags_Public_20250901.json.gz"),
+        data.join("ServiceTags_Public_20250908.json.gz"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    check_delta(dir.path(), &old, &new, &["--all-tags".into()], &VENDORS);
+}
+
+// ----------------------------------------------------------------- hostile
+
+const HOSTILE: [&str; 12] = [
+    "Evil\"Quote",
+    "Semi;colon rm -rf /",
+    "Dollar$(reboot)",
+    "Back`id`tick",
+    "Brace{{root}}",
+    "Single'q",
+    "<script>alert(1)</script>",
+    "Pipe|show run",
+    "Question?help",
+    "Back\\slash",
+    "1Digit first",
+    "%percent",
+];
+
+fn hostile_file(dir: &Path, change: u64, extra: usize) -> PathBuf {
+    let long = format!("Long{}", "x".repeat(252));
+    let mut names: Vec<String> = HOSTILE.iter().map(|s| s.to_string()).collect();
+    names.push(long);
+    let tags: Vec<(&str, u64, Vec<String>)> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let i = i as u32;
+            (
+                n.as_str(),
+                change,
+                [
+                    v4s(40, i * 4..i * 4 + 2 + extra as u32),
+                    v6s(0x6000, i * 4..i * 4 + 2),
+                ]
+                .concat(),
+            )
+        })
+        .collect();
+    let path = dir.join(format!("hostile-{change}.json"));
+    fs::write(&path, tags_json(change, &tags)).unwrap();
+    path
+}
+
+fn name_ok(t: &Target, name: &str) -> bool {
+    name.chars().count() <= t.names.max_len
+        && name.chars().all(t.names.allowed)
+        && name.chars().next().is_some_and(t.names.first)
+}
+
+#[test]
+fn hostile_tag_names_cannot_inject_or_break_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = hostile_file(dir.path(), 1, 0);
+    let new = hostile_file(dir.path(), 2, 1);
+    let mut args = vec![
+        "--all-tags".to_string(),
+        "--input".into(),
+        new.to_string_lossy().into_owned(),
+    ];
+    args.extend(["--previous".into(), old.to_string_lossy().into_owned()]);
+    args.extend(target_args(&VENDORS));
+    let out = build(dir.path(), "out", &strs(&args));
+    let expect = expected(&new, None, true);
+    for t in VENDORS {
+        let row = row(t);
+        let f = files(&out, t);
+        for (file, body) in &f {
+            for line in body.lines() {
+                let dangerous = HOSTILE.iter().filter(|h| {
+                    h.contains(['"', '\'', ';', '$', '`', '\\', '{', '|', '?', '<', '%'])
+                });
+                for raw in dangerous.chain(&["$(reboot", "`id`", "{{root"]) {
+                    assert!(!line.contains(raw), "{t} {file}: {raw:?} in {line:?}");
+                }
+                let statement = !line.starts_with(['#', '!']);
+                for bad in ["$", "`", "{{", "}}", "\\", "'", "<", "|", "?", ";", "%"] {
+                    assert!(
+                        !(statement && line.contains(bad)),
+                        "{t} {file}: {bad:?} in {line:?}"
+                    );
+                }
+            }
+            assert!(
+                !file.contains(['"', ';', '$', '`', '\\', ' ']),
+                "{t}: file name {file:?}"
+            );
+        }
+        // Every file is made only of statements the device model knows.
+        let state = check_build(t, &out, &expect);
+        let mut applied = state_of(
+            t,
+            &files(
+                &build(
+                    dir.path(),
+                    &format!("old-{t}"),
+                    &strs(&[
+                        "--all-tags".to_string(),
+                        "--input".into(),
+                        old.to_string_lossy().into_owned(),
+                        "--target".into(),
+                        t.to_string(),
+                    ]),
+                ),
+                t,
+            ),
+        );
+        apply_all(t, &mut applied, &f, delta_files(t));
+        assert_eq!(
+            applied.groups, state.groups,
+            "{t}: delta with hostile names"
+        );
+        // Names keep to the platform's characters and length.
+        let mut names: Vec<String> = state.addresses.keys().cloned().collect();
+        names.extend(
+            state
+                .groups
+                .keys()
+                .map(|k| k.rsplit(':').next().unwrap().to_string()),
+        );
+        names.extend(state.services.keys().cloned());
+        if matches!(t, "panos" | "junos") {
+            for list in state.policies.values() {
+                names.extend(list.iter().map(|(n, _)| n.clone()));
+            }
+        }
+        if t == "mikrotik" {
+            for list in state.policies.values() {
+                names.extend(
+                    list.iter()
+                        .map(|(n, _)| n.trim_start_matches("tagwall:").to_string()),
+                );
+            }
+        }
+        for n in &names {
+            assert!(name_ok(row, n), "{t}: name {n:?} breaks the name rules");
+        }
+        assert!(names.len() > HOSTILE.len(), "{t}: too few names checked");
+    }
+}
+
+#[test]
+fn names_that_map_to_one_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clash.json");
+    fs::write(
+        &path,
+        tags_json(1, &[("A\"b", 1, v4s(40, 0..1)), ("A'b", 1, v4s(41, 0..1))]),
+    )
+    .unwrap();
+    for t in VENDORS {
+        let o = run(
+            dir.path(),
+            &[
+                "build",
+                "--all-tags",
+                "--input",
+                path.to_str().unwrap(),
+                "--target",
+                t,
+                "--out",
+                "o",
+            ],
+        );
+        let (_, stderr) = text(&o);
+        assert_eq!(o.status.code(), Some(2), "{t}: {stderr}");
+        assert!(stderr.contains("both map to the name"), "{t}: {stderr}");
+        assert!(!dir.path().join("o").exists(), "{t}: wrote output");
+    }
+}
+
+// ------------------------------------------------------------------ limits
+
+#[test]
+fn a_list_the_firewall_would_truncate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    // 50,001 /32s that cannot merge: more than one PAN-OS EDL takes.
+    let prefixes: Vec<String> = (0..50_001u32)
+        .map(|i| format!("{}/32", std::net::Ipv4Addr::from(0x1400_0000 + 2 * i)))
+        .collect();
+    let path = dir.path().join("huge.json");
+    fs::write(&path, tags_json(1, &[("Huge", 1, prefixes)])).unwrap();
+    let o = run(
+        dir.path(),
+        &[
+            "build",
+            "--all-tags",
+            "--input",
+            path.to_str().unwrap(),
+            "--target",
+            "panos",
+            "--out",
+            "o",
+        ],
+    );
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("target panos: rule \"Huge\": 50001 prefixes, more than the 50000 entries"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("o").exists());
+    // The other targets split the same list into groups.
+    let out = build(
+        dir.path(),
+        "split",
+        &[
+            "--all-tags",
+            "--input",
+            path.to_str().unwrap(),
+            "--target",
+            "fortios",
+        ],
+    );
+    let state = state_of("fortios", &files(&out, "fortios"));
+    assert!(state.groups.len() >= 50_001 / 600, "{}", state.groups.len());
+}
+
+#[test]
+fn junos_refuses_local_prefixes_that_fill_a_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let local: Vec<String> = (0..256u32)
+        .map(|i| format!("\"2001:db8:{:x}::/48\"", i * 2))
+        .collect();
+    let policy = policy_file(
+        dir.path(),
+        &format!(
+            "[[rule]]\nname = \"Wide\"\ntags = [\"AzureActiveDirectory\"]\npriority = 100\nlocal = {{ prefixes = [{}] }}\n",
+            local.join(", ")
+        ),
+    );
+    let input = fixture("public_20250811.json");
+    let o = run(
+        dir.path(),
+        &[
+            "build",
+            "--input",
+            input.to_str().unwrap(),
+            "--policy",
+            policy.to_str().unwrap(),
+            "--target",
+            "junos",
+            "--out",
+            "o",
+        ],
+    );
+    let (_, stderr) = text(&o);
+    assert_eq!(o.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("use 1024 of the 1023 address units a policy holds"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn targets_lists_the_limits_as_data() {
+    let o = run(Path::new("."), &["targets"]);
+    let (stdout, _) = text(&o);
+    for want in [
+        "panos\n",
+        "limit: members per address group 2500",
+        "limit: EDL entries per list 50000",
+        "fortios\n",
+        "limit: policy name length 35",
+        "cisco-asa\n",
+        "junos\n",
+        "limit: address units per policy 1023",
+        "limit: IPv6 address weight 4",
+        "mikrotik\n",
+    ] {
+        assert!(stdout.contains(want), "{want:?} not in {stdout}");
+    }
+    assert!(
+        !stdout.contains("files: ,") && !stdout.contains(", ,"),
+        "partials listed as files: {stdout}"
+    );
+}
