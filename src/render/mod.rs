@@ -344,11 +344,12 @@ pub fn find_targets(names: &[String]) -> Result<Vec<&'static Target>> {
 /// rules[]   {name, ident, description, priority, action, direction, directions[],
 ///            protocol, ports[], local{tag, prefixes[], interface}, tags[]{name,
 ///            change_number, region}, tag_names,
-///            families[]{name, short, ident, prefixes[], count,
-///                       chunks[]{index, ident, prefixes[], count}}  (non-empty only)
+///            families[]{name, short, ident, prefixes[], count}   (non-empty only)
 ///            delta_families[]{name, short, ident, prefixes[], count,
 ///                             added[], removed[]}   (new or old non-empty; empty
-///                                                    without a previous release)}
+///                             without a previous release, and for a rule the
+///                             previous release did not have: all of its
+///                             families are new)}
 /// removed_rules[]  rules of the previous release that are gone: {name, ident,
 ///            families[]{name, short, ident, prefixes[], count}}
 /// ```
@@ -371,7 +372,7 @@ pub fn generic_context(job: &Job<'_>, target: &Target) -> Result<Value> {
     let mut rules = Vec::with_capacity(job.selection.rules.len());
     for sel in &job.selection.rules {
         let old = previous_rules.get(sel.rule.name.as_str()).copied();
-        rules.push(rule_context(sel, old, target, &mut namer)?);
+        rules.push(rule_context(sel, old, &mut namer)?);
     }
     let mut removed_rules = Vec::new();
     if let Some(prev) = &job.previous {
@@ -450,7 +451,6 @@ fn minus(a: &[String], b: &[String]) -> Vec<String> {
 fn rule_context(
     sel: &SelectedRule<'_>,
     old: Option<&SelectedRule<'_>>,
-    target: &Target,
     namer: &mut Namer,
 ) -> Result<Value> {
     let rule = &sel.rule;
@@ -477,28 +477,12 @@ fn rule_context(
         if list.is_empty() {
             continue;
         }
-        let ranges = match target.chunk_size {
-            Some(max) => chunk::stable_chunks(&list, max),
-            None => std::iter::once(0..list.len()).collect(),
-        };
-        let mut chunks = Vec::with_capacity(ranges.len());
-        for (n, range) in ranges.into_iter().enumerate() {
-            let index = n + 1;
-            let suffix = format!("{short}{}{index}", target.names.sep);
-            chunks.push(json!({
-                "index": index,
-                "ident": namer.name(&rule.name, Some(&suffix))?,
-                "count": range.len(),
-                "prefixes": list[range].to_vec(),
-            }));
-        }
         families.push(json!({
             "name": name,
             "short": short,
             "ident": ident,
             "count": list.len(),
             "prefixes": list,
-            "chunks": chunks,
         }));
     }
     let tags: Vec<Value> = sel

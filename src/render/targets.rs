@@ -27,8 +27,9 @@ pub struct Target {
     pub names: NameRules,
     /// The platform's limits.
     pub limits: &'static [Limit],
-    /// Most prefixes in one object: longer lists are split into numbered
-    /// `chunks` (see [`super::chunk`]); `None` never splits.
+    /// Most prefixes in one object: a target that splits longer lists into
+    /// numbered objects reads it (see [`super::chunk`] and `numbered`); `None`
+    /// never splits.
     pub chunk_size: Option<usize>,
     /// Builds the template context.
     pub context: fn(&Job<'_>, &Target) -> Result<Value>,
