@@ -186,7 +186,9 @@ impl Quote {
                 out.extend(s.chars().map(dq_char));
                 out.push('"');
             }
-            Quote::Html => {
+            // One escaping serves both: a numeric reference for the apostrophe
+            // is valid in HTML and in XML alike.
+            Quote::Html | Quote::Xml => {
                 for c in s.chars() {
                     match c {
                         '&' => out.push_str("&amp;"),
@@ -194,19 +196,6 @@ impl Quote {
                         '>' => out.push_str("&gt;"),
                         '"' => out.push_str("&quot;"),
                         '\'' => out.push_str("&#39;"),
-                        c if crate::model::is_unsafe_char(c) => out.push(' '),
-                        c => out.push(c),
-                    }
-                }
-            }
-            Quote::Xml => {
-                for c in s.chars() {
-                    match c {
-                        '&' => out.push_str("&amp;"),
-                        '<' => out.push_str("&lt;"),
-                        '>' => out.push_str("&gt;"),
-                        '"' => out.push_str("&quot;"),
-                        '\'' => out.push_str("&apos;"),
                         c if crate::model::is_unsafe_char(c) => out.push(' '),
                         c => out.push(c),
                     }
@@ -667,7 +656,7 @@ mod tests {
         assert_eq!(Quote::Dq.apply("é\u{202e}"), "\"??\"");
         assert_eq!(
             Quote::Xml.apply("a<b>&\"c'\n"),
-            "a&lt;b&gt;&amp;&quot;c&apos; "
+            "a&lt;b&gt;&amp;&quot;c&#39; "
         );
     }
 
