@@ -93,13 +93,14 @@ $aerleon_cmd >/dev/null 2>&1
 targets=$($tw targets | grep -E '^[a-z]' | tr '\n' ' ')
 tw_cmd="$tw build -q --input $work/public.json --out $work/out-default"
 $tw_cmd
-# The same address sets: every prefix aerleon's iptables output allows is in tagwall's plain lists and back.
-grep -ohE '([0-9]+\.){3}[0-9]+/[0-9]+|[0-9a-f:]+:[0-9a-f:]*/[0-9]+' "$work/aerleon/out/arc-iptables.ipt" 2>/dev/null | sort -u > "$work/aerleon.prefixes" || true
-cat "$work"/out-default/plain/*.txt | sort -u > "$work/tagwall.prefixes"
-if [ -s "$work/aerleon.prefixes" ]; then
-  $tw aggregate "$work/aerleon.prefixes" > "$work/aerleon.agg"; $tw aggregate "$work/tagwall.prefixes" > "$work/tagwall.agg"
-  cmp -s "$work/aerleon.agg" "$work/tagwall.agg" && echo "aerleon and tagwall allow the same addresses" || echo "WARNING: aerleon's and tagwall's address sets differ"
-fi
+# The same address sets: aerleon's iptables filter (IPv4; "inet" is its
+# default) allows exactly the IPv4 addresses of tagwall's plain lists.
+grep -ohE '([0-9]+\.){3}[0-9]+/[0-9]+' "$work/aerleon/out/arc-iptables" | sort -u > "$work/aerleon.prefixes"
+cat "$work"/out-default/plain/*.ipv4.txt > "$work/tagwall.prefixes"
+$tw aggregate "$work/aerleon.prefixes" > "$work/aerleon.agg"
+$tw aggregate "$work/tagwall.prefixes" > "$work/tagwall.agg"
+cmp -s "$work/aerleon.agg" "$work/tagwall.agg" || { echo "aerleon and tagwall allow different IPv4 addresses" >&2; exit 1; }
+echo "aerleon and tagwall allow the same IPv4 addresses ($(wc -l < "$work/tagwall.agg") prefixes)"
 hyperfine -N -w 1 -r 5 --export-json "$work/render.json" "$tw_cmd" "$aerleon_cmd" >/dev/null
 echo "tagwall (all targets: $targets) $(mean_ms "$work/render.json" 0) ms, aerleon (4 targets) $(mean_ms "$work/render.json" 1) ms: tagwall is $(ratio "$work/render.json" 0 1)x faster (target >= 50x)"
 
