@@ -246,13 +246,18 @@ fn the_weekly_job_end_to_end() {
 }
 
 #[test]
-fn a_run_killed_part_way_leaves_whole_outputs_and_the_next_run_succeeds() {
+fn a_run_stopped_part_way_by_any_signal_leaves_whole_outputs_and_the_next_run_succeeds() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let mirror = Mirror::new(N0804, release("public_20250804.json"));
     assert_eq!(run_in(d, &mirror.url(), &[]).0, 1);
     mirror.serve(N0811, release("public_20250811.json"));
-    for delay_ms in [1u64, 10, 30, 60, 120, 250] {
+    let signals = ["-TERM", "-INT", "-KILL"];
+    for (round, delay_ms) in [1u64, 10, 30, 60, 120, 250, 5, 40, 90]
+        .into_iter()
+        .enumerate()
+    {
+        let signal = signals[round % signals.len()];
         let child = common::tagwall_in(d)
             .args([
                 "run",
@@ -263,15 +268,20 @@ fn a_run_killed_part_way_leaves_whole_outputs_and_the_next_run_succeeds() {
                 "--out",
                 "out",
             ])
-            .stderr(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
         std::thread::sleep(Duration::from_millis(delay_ms));
         let _ = std::process::Command::new("kill")
-            .arg("-KILL")
+            .arg(signal)
             .arg(child.id().to_string())
             .status();
-        let _ = child.wait_with_output();
+        let done = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        if signal != "-KILL" && done.status.code() == Some(2) {
+            assert!(stderr.contains("interrupted by SIG"), "{stderr}");
+        }
         whole(&d.join("out"));
         let index: Value =
             serde_json::from_slice(&std::fs::read(d.join("state/index.json")).unwrap()).unwrap();
