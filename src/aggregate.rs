@@ -315,6 +315,25 @@ impl AddressSet {
             .collect()
     }
 
+    /// The minimal IPv4 prefixes as CIDR strings, in numeric order (written
+    /// directly: a large policy formats tens of thousands of them).
+    pub fn v4_strings(&self) -> Vec<String> {
+        self.v4
+            .prefixes()
+            .into_iter()
+            .map(|(addr, len)| {
+                let mut s = String::with_capacity(18);
+                push_v4_prefix(&mut s, addr, len);
+                s
+            })
+            .collect()
+    }
+
+    /// The minimal IPv6 prefixes as CIDR strings, in numeric order.
+    pub fn v6_strings(&self) -> Vec<String> {
+        self.v6_prefixes().iter().map(ToString::to_string).collect()
+    }
+
     /// All minimal prefixes: IPv4 first, each family in numeric order.
     pub fn prefixes(&self) -> Vec<IpNet> {
         let mut out: Vec<IpNet> = self.v4_prefixes().into_iter().map(IpNet::V4).collect();
@@ -334,6 +353,33 @@ impl AddressSet {
 /// ```
 pub fn aggregate(nets: &[IpNet]) -> Vec<IpNet> {
     AddressSet::from_prefixes(nets).prefixes()
+}
+
+/// Append `a.b.c.d/len` to `out`, without the formatting machinery.
+///
+/// ```
+/// let mut s = String::new();
+/// tagwall::aggregate::push_v4_prefix(&mut s, 0x0a00_0100, 24);
+/// assert_eq!(s, "10.0.1.0/24");
+/// ```
+pub fn push_v4_prefix(out: &mut String, addr: u32, len: u8) {
+    fn num(out: &mut String, n: u32) {
+        if n >= 100 {
+            out.push(char::from(b'0' + (n / 100) as u8));
+        }
+        if n >= 10 {
+            out.push(char::from(b'0' + (n / 10 % 10) as u8));
+        }
+        out.push(char::from(b'0' + (n % 10) as u8));
+    }
+    for (i, shift) in [24, 16, 8, 0].into_iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        num(out, (addr >> shift) & 0xff);
+    }
+    out.push('/');
+    num(out, u32::from(len));
 }
 
 /// The inclusive address range of an IPv4 prefix.

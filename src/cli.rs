@@ -532,7 +532,8 @@ fn aggregate(file: Option<&Path>) -> Result<i32> {
     let set = crate::source::parse_prefix_set(&text, &name)?;
     let mut out = String::with_capacity(set.v4.ranges().len() * 18);
     for (addr, len) in set.v4.prefixes() {
-        push_v4(&mut out, addr, len);
+        crate::aggregate::push_v4_prefix(&mut out, addr, len);
+        out.push('\n');
     }
     use std::fmt::Write as _;
     for n in set.v6_prefixes() {
@@ -540,28 +541,6 @@ fn aggregate(file: Option<&Path>) -> Result<i32> {
     }
     stdout_write(out.as_bytes())?;
     Ok(exit::SUCCESS)
-}
-
-/// `a.b.c.d/len\n`, without the formatting machinery (lists run to millions).
-fn push_v4(out: &mut String, addr: u32, len: u8) {
-    fn num(out: &mut String, n: u32) {
-        if n >= 100 {
-            out.push(char::from(b'0' + (n / 100) as u8));
-        }
-        if n >= 10 {
-            out.push(char::from(b'0' + (n / 10 % 10) as u8));
-        }
-        out.push(char::from(b'0' + (n % 10) as u8));
-    }
-    for (i, shift) in [24, 16, 8, 0].into_iter().enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        num(out, (addr >> shift) & 0xff);
-    }
-    out.push('/');
-    num(out, u32::from(len));
-    out.push('\n');
 }
 
 fn build(args: BuildArgs, quiet: bool) -> Result<i32> {

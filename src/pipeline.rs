@@ -340,7 +340,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let selection = resolve(&file, &policy, opts.all_tags, opts.nsg_mode)?;
     interrupt::check()?;
     let targets = find_targets(&opts.targets)?;
-    let engine = Engine::new(opts.templates.as_deref())?;
+    let engine = Engine::new(opts.templates.as_deref(), &targets)?;
     let previous_file = previous_loaded.as_ref().map(Loaded::parse).transpose()?;
     if let Some(old) = &previous_file
         && old.cloud != file.cloud

@@ -98,6 +98,17 @@ proptest! {
     }
 
     #[test]
+    fn direct_formatting_matches_display(addrs in prop::collection::vec((any::<u32>(), 0u8..=32), 0..40)) {
+        let nets: Vec<IpNet> = addrs
+            .iter()
+            .map(|&(a, len)| IpNet::V4(Ipv4Net::new(Ipv4Addr::from(a), len).unwrap().trunc()))
+            .collect();
+        let set = AddressSet::from_prefixes(&nets);
+        let shown: Vec<String> = set.v4_prefixes().iter().map(ToString::to_string).collect();
+        prop_assert_eq!(set.v4_strings(), shown);
+    }
+
+    #[test]
     fn minimal_as_ipnet_finds_it(input in prefixes()) {
         let ours = aggregate(&input);
         prop_assert_eq!(ours, IpNet::aggregate(&input));

@@ -243,8 +243,8 @@ fn has(sel: &SelectedRule<'_>, family: Family) -> bool {
 
 fn prefixes(sel: &SelectedRule<'_>, family: Family) -> Vec<String> {
     match family {
-        Family::V4 => sel.v4().iter().map(ToString::to_string).collect(),
-        Family::V6 => sel.v6().iter().map(ToString::to_string).collect(),
+        Family::V4 => sel.set.v4_strings(),
+        Family::V6 => sel.set.v6_strings(),
     }
 }
 

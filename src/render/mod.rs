@@ -114,9 +114,10 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// Compile the built-in templates, each replaced by `DIR/<template>.hbs`
-    /// when `overrides` names a folder that holds one.
-    pub fn new(overrides: Option<&Path>) -> Result<Engine> {
+    /// Compile the templates of `targets` (and their shared parts), each
+    /// replaced by `DIR/<template>.hbs` when `overrides` names a folder that
+    /// holds one.
+    pub fn new(overrides: Option<&Path>, targets: &[&'static Target]) -> Result<Engine> {
         let mut hb = Handlebars::new();
         hb.set_strict_mode(true);
         hb.set_prevent_indent(true);
@@ -138,14 +139,19 @@ impl Engine {
                 None => Ok(source.to_string()),
             }
         };
-        for (name, source) in PARTIALS {
+        let wanted = |name: &str| {
+            targets
+                .iter()
+                .any(|t| name.split('/').next() == Some(t.name))
+        };
+        for (name, source) in PARTIALS.iter().filter(|(name, _)| wanted(name)) {
             hb.register_template_string(name, load(name, source)?)
                 .map_err(|e| Error::Template {
                     name: name.to_string(),
                     message: e.to_string(),
                 })?;
         }
-        for spec in TARGETS.iter().flat_map(|t| t.files.iter()) {
+        for spec in targets.iter().flat_map(|t| t.files.iter()) {
             let text = load(spec.template, spec.source)?;
             hb.register_template_string(spec.template, text)
                 .map_err(|e| Error::Template {
@@ -429,16 +435,8 @@ pub fn generic_head(job: &Job<'_>) -> Value {
 /// A rule's minimal prefixes per family, as strings.
 fn family_lists(sel: &SelectedRule<'_>) -> [(&'static str, &'static str, Vec<String>); 2] {
     [
-        (
-            "ipv4",
-            "v4",
-            sel.v4().iter().map(ToString::to_string).collect(),
-        ),
-        (
-            "ipv6",
-            "v6",
-            sel.v6().iter().map(ToString::to_string).collect(),
-        ),
+        ("ipv4", "v4", sel.set.v4_strings()),
+        ("ipv6", "v6", sel.set.v6_strings()),
     ]
 }
 

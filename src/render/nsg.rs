@@ -219,8 +219,8 @@ fn pieces(sel: &SelectedRule<'_>, mode: NsgMode) -> Vec<Piece> {
                     }),
             )
         };
-        let v4: Vec<String> = set.v4_prefixes().iter().map(ToString::to_string).collect();
-        let v6: Vec<String> = set.v6_prefixes().iter().map(ToString::to_string).collect();
+        let v4: Vec<String> = set.v4_strings();
+        let v6: Vec<String> = set.v6_strings();
         for (label, list) in [("IPv4", v4), ("IPv6", v6)] {
             if !list.is_empty() {
                 out.push(Piece {

@@ -606,10 +606,8 @@ fn build(sel: &Selection<'_>, prov: &Provenance, target: &Target, strict: bool) 
 
         // Remote groups, per family, in parts that fit.
         let mut groups: Vec<(String, Group)> = Vec::new();
-        let families: [(bool, Vec<String>); 2] = [
-            (false, sr.v4().iter().map(ToString::to_string).collect()),
-            (true, sr.v6().iter().map(ToString::to_string).collect()),
-        ];
+        let families: [(bool, Vec<String>); 2] =
+            [(false, sr.set.v4_strings()), (true, sr.set.v6_strings())];
         let edl_entries = families[0].1.len() + families[1].1.len();
         if !local_any
             && families.iter().all(|(v6, list)| {
