@@ -936,7 +936,17 @@ fn diff(args: DiffArgs) -> Result<i32> {
         }
         FormatArg::Markdown => report::markdown(&d)?,
         FormatArg::Json => report::json(&d)?,
-        FormatArg::Html => report::html(&d, &[])?,
+        FormatArg::Html => {
+            // With a state folder, the chart follows the kept releases.
+            let history = match &args.state {
+                Some(dir) => {
+                    let names: Vec<&str> = d.tags.iter().map(|t| t.name.as_str()).collect();
+                    pipeline::history(dir, &names)?
+                }
+                None => Vec::new(),
+            };
+            report::html(&d, &history)?
+        }
     };
     stdout_write(text.as_bytes())?;
     Ok(if d.has_changes() {

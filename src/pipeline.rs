@@ -124,6 +124,34 @@ pub fn load_state(dir: &Path) -> Result<(Loaded, Option<Loaded>)> {
     Ok((loaded, previous))
 }
 
+/// Releases the change report's chart shows at most.
+pub const HISTORY: usize = 12;
+
+/// Prefix counts of `tags` in the last [`HISTORY`] releases kept in a state
+/// folder, oldest first: the series of the HTML report's chart.
+pub fn history(dir: &Path, tags: &[&str]) -> Result<Vec<crate::render::report::HistoryPoint>> {
+    let state = crate::state::State::open(dir)?;
+    let mut releases: Vec<_> = state.releases().to_vec();
+    releases.sort_by_key(|r| r.change_number);
+    let start = releases.len().saturating_sub(HISTORY);
+    releases[start..]
+        .iter()
+        .map(|r| {
+            let file = state.load(r)?.parse()?;
+            let counts = file
+                .tags
+                .iter()
+                .filter(|t| tags.contains(&t.name.as_str()))
+                .map(|t| (t.name.clone(), t.prefixes.len()))
+                .collect();
+            Ok(crate::render::report::HistoryPoint {
+                label: r.file.clone(),
+                counts,
+            })
+        })
+        .collect()
+}
+
 /// Read a policy file, or the built-in default.
 pub fn load_policy(path: Option<&Path>) -> Result<LoadedPolicy> {
     match path {

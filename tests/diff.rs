@@ -450,3 +450,39 @@ fn html_report_renders_in_headless_chromium() {
         "screenshot is missing or blank"
     );
 }
+
+/// With a state folder, the HTML chart follows every kept release.
+#[test]
+fn html_chart_follows_the_releases_in_the_state_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = [
+        "ServiceTags_Public_20250728.json",
+        "ServiceTags_Public_20250804.json",
+        "ServiceTags_Public_20250811.json",
+    ];
+    for name in names {
+        let out = run(
+            dir.path(),
+            &[
+                "fetch",
+                "-q",
+                "--from",
+                release(name).to_str().unwrap(),
+                "--state",
+                "st",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out).1);
+    }
+    let out = run(dir.path(), &["diff", "--state", "st", "--format", "html"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out).1);
+    let html = String::from_utf8(out.stdout).unwrap();
+    for name in names {
+        assert!(
+            html.contains(&format!("{name}</text>")),
+            "{name} is not in the chart's legend"
+        );
+    }
+    // Four policy tags, one bar per release each.
+    assert_eq!(html.matches("class=\"bar\"").count(), 4 * names.len());
+}
