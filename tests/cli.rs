@@ -4,36 +4,10 @@
 
 mod common;
 
-use common::{fixture, read_tree, run, text};
+use common::{fails, fixture, ok, read_tree, run, text};
 use serde_json::Value;
 use std::fs;
 use std::path::Path;
-
-fn ok(cwd: &Path, args: &[&str]) -> String {
-    let out = run(cwd, args);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "tagwall {args:?} failed: {stderr}"
-    );
-    stdout
-}
-
-fn fails(cwd: &Path, args: &[&str], code: i32, message: &str) -> String {
-    let out = run(cwd, args);
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(code), "tagwall {args:?}: {stderr}");
-    assert!(
-        stderr.contains(message),
-        "tagwall {args:?}: wanted {message:?} in {stderr:?}"
-    );
-    assert!(
-        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
-        "{stderr}"
-    );
-    stderr
-}
 
 /// Write `file` with `from` replaced by `to` into `dir`, returning its path.
 fn edited(dir: &Path, file: &str, from: &str, to: &str) -> String {

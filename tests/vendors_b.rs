@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{fixture, read_tree, run, text};
+use common::{fails, fixture, ok, read_tree};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -17,25 +17,6 @@ use tagwall::render::{NameRules, TARGETS};
 const MY_TARGETS: [&str; 4] = ["pfsense", "checkpoint", "azure-firewall", "aws-prefix-list"];
 
 type Sets = BTreeMap<String, BTreeSet<String>>;
-
-fn ok(cwd: &Path, args: &[&str]) -> String {
-    let out = run(cwd, args);
-    let (stdout, stderr) = text(&out);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "tagwall {args:?} failed: {stderr}"
-    );
-    stdout
-}
-
-fn fails(cwd: &Path, args: &[&str], code: i32, message: &str) {
-    let out = run(cwd, args);
-    let (_, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(code), "tagwall {args:?}: {stderr}");
-    assert!(stderr.contains(message), "wanted {message:?} in {stderr:?}");
-    assert!(!stderr.contains("panicked"), "{stderr}");
-}
 
 /// `tagwall build --out DIR ARGS --target plain` plus the given targets.
 fn build(cwd: &Path, out: &str, args: &[&str], targets: &[&str]) -> PathBuf {

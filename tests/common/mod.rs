@@ -35,6 +35,35 @@ pub fn text(out: &Output) -> (String, String) {
     )
 }
 
+/// Run `tagwall ARGS` in `cwd`; it must succeed. Returns standard output.
+pub fn ok(cwd: &Path, args: &[&str]) -> String {
+    let out = run(cwd, args);
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "tagwall {args:?} failed: {stderr}"
+    );
+    stdout
+}
+
+/// Run `tagwall ARGS` in `cwd`; it must exit with `code` and a message that
+/// holds `message`, never a panic. Returns standard error.
+pub fn fails(cwd: &Path, args: &[&str], code: i32, message: &str) -> String {
+    let out = run(cwd, args);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(code), "tagwall {args:?}: {stderr}");
+    assert!(
+        stderr.contains(message),
+        "tagwall {args:?}: wanted {message:?} in {stderr:?}"
+    );
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("RUST_BACKTRACE"),
+        "{stderr}"
+    );
+    stderr
+}
+
 /// Every file below `dir`, by relative path.
 pub fn read_tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     fn walk(base: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
