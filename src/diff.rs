@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::model::{ServiceTags, Tag};
 use crate::policy::Policy;
 use crate::render::Provenance;
-use crate::select::select;
+use crate::select::select_older;
 use ipnet::IpNet;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -204,10 +204,8 @@ pub fn diff(
                 .collect()
         }
         Scope::Policy(policy) => {
-            let mut lenient = policy.clone();
-            lenient.options.allow_missing_tags = true;
-            let old_sel = select(old, &lenient, "policy")?;
-            let new_sel = select(new, &lenient, "policy")?;
+            let old_sel = select_older(old, policy, "policy")?;
+            let new_sel = select_older(new, policy, "policy")?;
             let mut names = BTreeSet::new();
             for r in old_sel.rules.iter().chain(&new_sel.rules) {
                 names.extend(r.tags.iter().map(|t| t.name.as_str()));

@@ -226,15 +226,23 @@ pub enum Obtained {
 /// `state` must be the locked state folder (its current release drives the
 /// conditional GET).
 pub fn obtain(opts: &FetchOptions, state: &State, observer: &dyn Observer) -> Result<Obtained> {
-    let from = opts
-        .from
+    let from = source(opts);
+    obtain_with(&plan(opts, &from)?, opts, state, observer)
+}
+
+/// Where to fetch from: `--from`, or Microsoft's details page for the cloud.
+fn source(opts: &FetchOptions) -> Source {
+    opts.from
         .clone()
-        .unwrap_or_else(|| Source::Url(details_page(opts.cloud)));
-    let plan = match &from {
+        .unwrap_or_else(|| Source::Url(details_page(opts.cloud)))
+}
+
+/// How the bytes will be had; checks the URL and transport settings.
+fn plan<'a>(opts: &'a FetchOptions, from: &'a Source) -> Result<Plan<'a>> {
+    Ok(match from {
         Source::Url(url) => Plan::Download(Transport::new(opts, url)?),
         Source::File(path) => Plan::Read(path),
-    };
-    obtain_with(&plan, opts, state, observer)
+    })
 }
 
 fn obtain_with(
@@ -324,15 +332,9 @@ pub fn admit(state: &mut State, candidate: &Candidate, allow_older: bool) -> Res
 
 /// Fetch the newest release into the state folder: [`obtain`] it, then [`admit`] it.
 pub fn fetch(opts: &FetchOptions, observer: &dyn Observer) -> Result<FetchReport> {
-    let from = opts
-        .from
-        .clone()
-        .unwrap_or_else(|| Source::Url(details_page(opts.cloud)));
+    let from = source(opts);
     // Everything that needs no network is checked before the lock and the network.
-    let plan = match &from {
-        Source::Url(url) => Plan::Download(Transport::new(opts, url)?),
-        Source::File(path) => Plan::Read(path),
-    };
+    let plan = plan(opts, &from)?;
     let mut state = State::lock(&opts.state)?;
     match obtain_with(&plan, opts, &state, observer)? {
         Obtained::NotModified(release) => Ok(FetchReport {

@@ -11,7 +11,7 @@ use crate::model::ServiceTags;
 use crate::policy::{NsgMode, Policy};
 use crate::render::report;
 use crate::render::{Engine, Job, Previous, Provenance, Target, find_targets};
-use crate::select::{Selection, all_tags_policy, select};
+use crate::select::{Selection, all_tags_policy, select, select_older};
 use crate::source::{self, Loaded, sha256_hex};
 use crate::state::State;
 use crate::write;
@@ -175,19 +175,23 @@ pub fn load_policy(path: Option<&Path>) -> Result<LoadedPolicy> {
 
 /// Provenance of a loaded, parsed file.
 pub fn provenance(loaded: &Loaded, file: &ServiceTags) -> Provenance {
-    let name = loaded.name.strip_prefix("bundled:").unwrap_or(&loaded.name);
-    // A gzip file holds the release under its published name.
-    let name = name.strip_suffix(".gz").unwrap_or(name);
-    let base = Path::new(name)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| name.to_string());
     Provenance {
-        file: base,
+        file: published_name(loaded),
         cloud: file.cloud.to_string(),
         change_number: file.change_number,
         sha256: loaded.sha256(),
     }
+}
+
+/// The file name a release was published under: no folder, no `bundled:`,
+/// no `.gz` (a gzip file holds the release under its published name).
+pub fn published_name(loaded: &Loaded) -> String {
+    let name = loaded.name.strip_prefix("bundled:").unwrap_or(&loaded.name);
+    let name = name.strip_suffix(".gz").unwrap_or(name);
+    Path::new(name)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| name.to_string())
 }
 
 /// Resolve the policy (or every tag) against a parsed file.
@@ -215,17 +219,15 @@ pub fn resolve_previous<'a>(
     policy: &LoadedPolicy,
     opts: &BuildOptions,
 ) -> Result<Selection<'a>> {
-    let mut lenient = policy.clone();
-    lenient.policy.options.allow_missing_tags = true;
     let mut p = if opts.all_tags {
-        all_tags_policy(old, &lenient.policy)
+        all_tags_policy(old, &policy.policy)
     } else {
-        lenient.policy.clone()
+        policy.policy.clone()
     };
     if let Some(mode) = opts.nsg_mode {
         p.options.nsg_mode = mode;
     }
-    select(old, &p, &policy.name)
+    select_older(old, &p, &policy.name)
 }
 
 #[derive(Serialize)]
@@ -290,6 +292,8 @@ pub struct Outputs {
     pub manifest: serde_json::Value,
     /// The targets rendered.
     pub targets: Vec<&'static str>,
+    /// The comparison with the previous release, when there is one.
+    pub diff: Option<diff::Diff>,
 }
 
 /// Render every target, and with a previous release the change report, in memory.
@@ -307,6 +311,7 @@ pub fn render_outputs(inputs: &RenderInputs<'_>) -> Result<Outputs> {
     let rendered = inputs.engine.render(&job, inputs.targets)?;
     interrupt::check()?;
     let mut files = BTreeMap::new();
+    let mut change = None;
     if let Some((prev, old, _)) = &previous {
         let scope = if inputs.all_tags {
             Scope::All
@@ -319,6 +324,7 @@ pub fn render_outputs(inputs: &RenderInputs<'_>) -> Result<Outputs> {
             report::markdown(&d)?.into_bytes(),
         );
         files.insert(PathBuf::from(DIFF_JSON), report::json(&d)?.into_bytes());
+        change = Some(d);
     }
     for (target, outputs) in rendered {
         for (path, bytes) in outputs {
@@ -357,6 +363,7 @@ pub fn render_outputs(inputs: &RenderInputs<'_>) -> Result<Outputs> {
         files,
         manifest,
         targets: names,
+        diff: change,
     })
 }
 

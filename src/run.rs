@@ -153,7 +153,11 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
         refusals.extend(guard::older(cur.change_number, file.change_number));
     }
     if let Some(max) = opts.max_age_days {
-        refusals.extend(guard::age(&loaded_file_name(&loaded), opts.today, max));
+        refusals.extend(guard::age(
+            &pipeline::published_name(&loaded),
+            opts.today,
+            max,
+        ));
     }
 
     let policy = pipeline::load_policy(opts.policy.as_deref())?;
@@ -265,19 +269,10 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
         engine: &engine,
     })?;
     let changed = differs(&opts.out, &outputs.files)?;
-    let summary = match (&previous_file, &previous_loaded) {
-        (Some(old), Some(old_loaded)) => {
-            let d = crate::diff::diff(
-                old,
-                pipeline::provenance(old_loaded, old),
-                &file,
-                pipeline::provenance(&loaded, &file),
-                &crate::diff::Scope::Policy(Box::new(policy.policy.clone())),
-            )?;
-            Some(crate::render::report::text(&d, false))
-        }
-        _ => None,
-    };
+    let summary = outputs
+        .diff
+        .as_ref()
+        .map(|d| crate::render::report::text(d, false));
     let mut report = RunReport {
         release: pipeline::provenance(&loaded, &file),
         previous: previous_loaded
@@ -314,7 +309,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
         release: state
             .current()
             .map(|r| r.file.clone())
-            .unwrap_or_else(|| loaded_file_name(&loaded)),
+            .unwrap_or_else(|| pipeline::published_name(&loaded)),
         release_sha256,
         inputs,
         applied,
@@ -333,9 +328,7 @@ fn applied_selection<'a>(
     policy: &pipeline::LoadedPolicy,
     record: Option<&Record>,
 ) -> Result<Selection<'a>> {
-    let mut lenient = policy.policy.clone();
-    lenient.options.allow_missing_tags = true;
-    let mut sel = crate::select::select(file, &lenient, &policy.name)?;
+    let mut sel = crate::select::select_older(file, &policy.policy, &policy.name)?;
     if let Some(record) = record {
         for rule in &mut sel.rules {
             if let Some(applied) = record.applied.get(&rule.rule.name) {
@@ -373,13 +366,6 @@ fn fingerprint(
         }
     }
     Ok(crate::source::sha256_hex(text.as_bytes()))
-}
-
-fn loaded_file_name(loaded: &Loaded) -> String {
-    Path::new(&loaded.name)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| loaded.name.clone())
 }
 
 /// True when `files` differ from the output folder's (the manifest aside).

@@ -88,6 +88,19 @@ pub fn select<'a>(
     })
 }
 
+/// Resolve `policy` against an older release, where a tag the policy names
+/// may not have existed yet: that is not an error, the rule is simply left
+/// out (its prefixes all count as added later).
+pub fn select_older<'a>(
+    file: &'a ServiceTags,
+    policy: &Policy,
+    policy_name: &str,
+) -> Result<Selection<'a>> {
+    let mut lenient = policy.clone();
+    lenient.options.allow_missing_tags = true;
+    select(file, &lenient, policy_name)
+}
+
 /// A policy with one rule per tag of the file (the whole file as an export).
 pub fn all_tags_policy(file: &ServiceTags, base: &Policy) -> Policy {
     let template = base.rules.first().cloned();

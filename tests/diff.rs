@@ -427,9 +427,14 @@ fn html_report_renders_in_headless_chromium() {
         html.contains("<table id=\"summary\">"),
         "no summary table in the rendered DOM"
     );
+    // 0728 -> 0811: the ARM prefix left and came back; Entra ID lost one.
     assert!(
-        html.contains("<td>AzureResourceManager</td><td>unchanged</td>")
-            || html.contains("<td>AzureResourceManager</td>")
+        html.contains("<td>AzureResourceManager</td><td>unchanged</td>"),
+        "the summary row of AzureResourceManager"
+    );
+    assert!(
+        html.contains("<td>AzureActiveDirectory</td><td>changed</td>"),
+        "the summary row of AzureActiveDirectory"
     );
     assert!(
         html.matches("class=\"bar\"").count() >= 8,

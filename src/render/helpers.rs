@@ -306,6 +306,16 @@ impl handlebars::HelperDef for Include {
     }
 }
 
+/// The helper's first parameter, which must be a list.
+fn list_param<'a>(h: &'a Helper, helper: &'static str) -> Result<&'a Vec<Value>, RenderError> {
+    let list = h
+        .param(0)
+        .ok_or(RenderErrorReason::ParamNotFoundForIndex(helper, 0))?
+        .value();
+    list.as_array()
+        .ok_or_else(|| other(format!("{helper}: expected a list, got {list}")))
+}
+
 fn other(message: String) -> RenderError {
     RenderErrorReason::Other(message).into()
 }
@@ -337,13 +347,7 @@ fn some(
     _: &mut RenderContext,
     out: &mut dyn Output,
 ) -> HelperResult {
-    let list = h
-        .param(0)
-        .ok_or(RenderErrorReason::ParamNotFoundForIndex("some", 0))?
-        .value();
-    let items = list
-        .as_array()
-        .ok_or_else(|| other(format!("some: expected a list, got {list}")))?;
+    let items = list_param(h, "some")?;
     let pairs = &h.params()[1..];
     if pairs.is_empty() || pairs.len() % 2 != 0 {
         return Err(other("some: give field names and values in pairs".into()));
@@ -454,13 +458,7 @@ fn lines(
     _: &mut RenderContext,
     out: &mut dyn Output,
 ) -> HelperResult {
-    let list = h
-        .param(0)
-        .ok_or(RenderErrorReason::ParamNotFoundForIndex("lines", 0))?
-        .value();
-    let items = list
-        .as_array()
-        .ok_or_else(|| other(format!("lines: expected a list, got {list}")))?;
+    let items = list_param(h, "lines")?;
     let hash = |name: &str, default: &'static str| -> Result<String, RenderError> {
         match h.hash_get(name) {
             None => Ok(default.to_string()),
