@@ -535,9 +535,9 @@ fn aggregate(file: Option<&Path>) -> Result<i32> {
         crate::aggregate::push_v4_prefix(&mut out, addr, len);
         out.push('\n');
     }
-    use std::fmt::Write as _;
-    for n in set.v6_prefixes() {
-        let _ = writeln!(out, "{n}");
+    for (addr, len) in set.v6.prefixes() {
+        crate::aggregate::push_v6_prefix(&mut out, addr, len);
+        out.push('\n');
     }
     stdout_write(out.as_bytes())?;
     Ok(exit::SUCCESS)

@@ -8,6 +8,7 @@
 
 use crate::error::{Error, Result};
 use ipnet::IpNet;
+use rayon::prelude::*;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
@@ -210,27 +211,25 @@ fn validate(raw: RawFile<'_>, source: &str) -> Result<ServiceTags> {
     if raw.values.is_empty() {
         return Err(invalid("\"values\" is empty: the file holds no tag".into()));
     }
-    let mut seen = HashSet::with_capacity(raw.values.len());
-    let mut tags = Vec::with_capacity(raw.values.len());
-    for (index, t) in raw.values.into_iter().enumerate() {
-        check_tag_name(&t.name)
-            .map_err(|why| invalid(format!("values[{index}]: tag name {:?} {why}", t.name)))?;
-        if !seen.insert(t.name.clone()) {
-            return Err(invalid(format!("tag {:?} appears more than once", t.name)));
+    // Each tag is checked on its own, in parallel; the results are then
+    // taken in file order, so the first error reported is the first in the
+    // file, as it would be from a single pass.
+    let checked: Vec<CheckedTag<'_>> = raw
+        .values
+        .into_par_iter()
+        .map(|t| check_tag(t, source))
+        .collect();
+    let mut seen = HashSet::with_capacity(checked.len());
+    let mut tags = Vec::with_capacity(checked.len());
+    for (index, c) in checked.into_iter().enumerate() {
+        c.name_check
+            .map_err(|why| invalid(format!("values[{index}]: tag name {:?} {why}", c.name)))?;
+        if !seen.insert(c.name.clone()) {
+            return Err(invalid(format!("tag {:?} appears more than once", c.name)));
         }
-        let p = t.properties;
-        let mut prefixes = Vec::with_capacity(p.address_prefixes.len());
-        for s in &p.address_prefixes {
-            let net = parse_canonical(s).map_err(|reason| Error::BadPrefix {
-                file: source.to_string(),
-                tag: t.name.to_string(),
-                prefix: s.to_string(),
-                reason,
-            })?;
-            prefixes.push(net);
-        }
+        let p = c.properties;
         tags.push(Tag {
-            name: t.name.into_owned(),
+            name: c.name.into_owned(),
             change_number: p.change_number,
             region: p.region.into_owned(),
             system_service: p.system_service.into_owned(),
@@ -240,7 +239,7 @@ fn validate(raw: RawFile<'_>, source: &str) -> Result<ServiceTags> {
                 .into_iter()
                 .map(Cow::into_owned)
                 .collect(),
-            prefixes,
+            prefixes: c.prefixes?,
         });
     }
     Ok(ServiceTags {
@@ -249,6 +248,36 @@ fn validate(raw: RawFile<'_>, source: &str) -> Result<ServiceTags> {
         change_number: raw.change_number,
         tags,
     })
+}
+
+/// One tag with the checks that need no other tag done.
+struct CheckedTag<'a> {
+    name: Cow<'a, str>,
+    name_check: Result<(), String>,
+    properties: RawProperties<'a>,
+    prefixes: Result<Vec<IpNet>>,
+}
+
+fn check_tag<'a>(t: RawTag<'a>, source: &str) -> CheckedTag<'a> {
+    let prefixes = t
+        .properties
+        .address_prefixes
+        .iter()
+        .map(|s| {
+            parse_canonical(s).map_err(|reason| Error::BadPrefix {
+                file: source.to_string(),
+                tag: t.name.to_string(),
+                prefix: s.to_string(),
+                reason,
+            })
+        })
+        .collect();
+    CheckedTag {
+        name_check: check_tag_name(&t.name),
+        name: t.name,
+        properties: t.properties,
+        prefixes,
+    }
 }
 
 /// Longest tag name accepted. Real names are under 64 characters.
@@ -294,6 +323,9 @@ pub fn parse_canonical(s: &str) -> Result<IpNet, String> {
     // Most prefixes are IPv4 written canonically: check those byte by byte.
     if let Some(net) = crate::source::canonical_v4_prefix(s.as_bytes()) {
         return Ok(IpNet::V4(net));
+    }
+    if let Some(net) = crate::source::canonical_v6_prefix(s.as_bytes()) {
+        return Ok(IpNet::V6(net));
     }
     let net = parse_prefix(s)?;
     let canonical = net.to_string();

@@ -59,9 +59,14 @@ impl Loaded {
         self.digest.get_or_init(|| sha256_hex(&self.bytes)).clone()
     }
 
-    /// Parse and validate the bytes.
+    /// Parse and validate the bytes. The digest, which every output's
+    /// provenance carries, is computed on another thread meanwhile.
     pub fn parse(&self) -> Result<ServiceTags> {
-        ServiceTags::parse(&self.bytes, &self.name)
+        let (parsed, _) = rayon::join(
+            || ServiceTags::parse(&self.bytes, &self.name),
+            || self.sha256(),
+        );
+        parsed
     }
 }
 
@@ -216,6 +221,32 @@ pub fn canonical_v4_prefix(s: &[u8]) -> Option<ipnet::Ipv4Net> {
             .checked_add(1)
             .map_or(32, |n| n.trailing_zeros())) as u8;
     ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(start), len).ok()
+}
+
+/// An IPv6 `addr/n` written exactly canonically (RFC 5952, as
+/// [`crate::aggregate::push_v6_prefix`] writes it) with no host bits; `None`
+/// for anything else (the general parser then decides, and explains).
+pub fn canonical_v6_prefix(s: &[u8]) -> Option<ipnet::Ipv6Net> {
+    let text = std::str::from_utf8(s).ok()?;
+    let (addr, len) = text.split_once('/')?;
+    if len.is_empty() || len.len() > 3 || (len.len() > 1 && len.starts_with('0')) {
+        return None;
+    }
+    let len: u8 = len.parse().ok().filter(|&n| n <= 128)?;
+    let addr: std::net::Ipv6Addr = addr.parse().ok()?;
+    let net = ipnet::Ipv6Net::new(addr, len).ok()?;
+    if net.trunc() != net {
+        return None;
+    }
+    thread_local! {
+        static CANONICAL: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    let same = CANONICAL.with_borrow_mut(|canonical| {
+        canonical.clear();
+        crate::aggregate::push_v6_prefix(canonical, u128::from(addr), len);
+        canonical.as_bytes() == s
+    });
+    same.then_some(net)
 }
 
 /// `a.b.c.d` or `a.b.c.d/n` in canonical decimal with no host bits, as an

@@ -37,6 +37,19 @@ fn prefixes() -> impl Strategy<Value = Vec<IpNet>> {
     prop::collection::vec(prop_oneof![3 => v4_prefix(), 1 => v6_prefix()], 0..60)
 }
 
+/// IPv6 addresses whose groups are often zero (runs of every length and
+/// place, ties between runs) and sometimes IPv4-mapped.
+fn ipv6_with_zero_runs() -> impl Strategy<Value = u128> {
+    let group = prop_oneof![3 => Just(0u16), 1 => Just(1u16), 2 => any::<u16>()];
+    let groups = prop::array::uniform8(group)
+        .prop_map(|g| g.iter().fold(0u128, |acc, &x| (acc << 16) | u128::from(x)));
+    prop_oneof![
+        8 => groups,
+        1 => any::<u32>().prop_map(|v4| (0xffff_u128 << 32) | u128::from(v4)),
+        1 => any::<u128>(),
+    ]
+}
+
 /// Which of the universe's addresses a list covers: (IPv4 bitmap, IPv6 bitmap).
 fn bitmap(nets: &[IpNet]) -> (Vec<bool>, Vec<bool>) {
     let mut v4 = vec![false; 1 << SPAN_BITS];
@@ -106,6 +119,19 @@ proptest! {
         let set = AddressSet::from_prefixes(&nets);
         let shown: Vec<String> = set.v4_prefixes().iter().map(ToString::to_string).collect();
         prop_assert_eq!(set.v4_strings(), shown);
+    }
+
+    #[test]
+    fn direct_ipv6_formatting_matches_display(addr in ipv6_with_zero_runs(), len in 0u8..=128) {
+        let mut ours = String::new();
+        tagwall::aggregate::push_v6_prefix(&mut ours, addr, len);
+        prop_assert_eq!(&ours, &format!("{}/{len}", Ipv6Addr::from(addr)));
+        // The fast canonical check accepts exactly what it writes, host bits aside.
+        let net = Ipv6Net::new(Ipv6Addr::from(addr), len).unwrap();
+        let parsed = tagwall::source::canonical_v6_prefix(ours.as_bytes());
+        prop_assert_eq!(parsed, (net.trunc() == net).then_some(net));
+        prop_assert_eq!(tagwall::source::canonical_v6_prefix(ours.to_uppercase().as_bytes()).is_some(),
+            parsed.is_some() && ours == ours.to_uppercase());
     }
 
     #[test]
