@@ -375,7 +375,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     let selection = resolve(&file, &policy, opts.all_tags, opts.nsg_mode)?;
     interrupt::check()?;
     let targets = find_targets(&opts.targets)?;
-    let engine = Engine::new(opts.templates.as_deref(), &targets)?;
+    let engine = Engine::new(
+        opts.templates.as_deref(),
+        &targets,
+        previous_loaded.is_some(),
+    )?;
     let previous_file = previous_loaded.as_ref().map(Loaded::parse).transpose()?;
     if let Some(old) = &previous_file
         && old.cloud != file.cloud

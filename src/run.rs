@@ -227,8 +227,12 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
     }
 
     let targets = find_targets(&opts.targets)?;
-    let engine = Engine::new(opts.templates.as_deref(), &targets)?;
-    let release_sha256 = crate::source::sha256_hex(&loaded.bytes);
+    let engine = Engine::new(
+        opts.templates.as_deref(),
+        &targets,
+        previous_loaded.is_some(),
+    )?;
+    let release_sha256 = loaded.sha256();
     let inputs = fingerprint(&policy, &targets, opts.templates.as_deref())?;
     let applied: BTreeMap<String, Vec<IpNet>> = effective
         .rules

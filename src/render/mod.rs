@@ -111,18 +111,31 @@ pub type Files = BTreeMap<PathBuf, Vec<u8>>;
 /// The compiled templates of every target.
 pub struct Engine {
     hb: Handlebars<'static>,
+    /// Whether the delta templates were compiled.
+    deltas: bool,
+}
+
+/// A template registry set up the way every tagwall template expects.
+fn registry() -> Handlebars<'static> {
+    let mut hb = Handlebars::new();
+    hb.set_strict_mode(true);
+    hb.set_prevent_indent(true);
+    hb.register_escape_fn(handlebars::no_escape);
+    helpers::register(&mut hb);
+    hb
 }
 
 impl Engine {
     /// Compile the templates of `targets` (and their shared parts), each
     /// replaced by `DIR/<template>.hbs` when `overrides` names a folder that
-    /// holds one.
-    pub fn new(overrides: Option<&Path>, targets: &[&'static Target]) -> Result<Engine> {
-        let mut hb = Handlebars::new();
-        hb.set_strict_mode(true);
-        hb.set_prevent_indent(true);
-        hb.register_escape_fn(handlebars::no_escape);
-        helpers::register(&mut hb);
+    /// holds one. Delta templates are compiled only when `deltas` is set (a
+    /// previous release will be rendered against). Templates compile in
+    /// parallel, each in a registry of its own, and are then gathered into one.
+    pub fn new(
+        overrides: Option<&Path>,
+        targets: &[&'static Target],
+        deltas: bool,
+    ) -> Result<Engine> {
         if let Some(dir) = overrides
             && !dir.is_dir()
         {
@@ -144,28 +157,37 @@ impl Engine {
                 .iter()
                 .any(|t| name.split('/').next() == Some(t.name))
         };
+        let mut sources: Vec<(String, String)> = Vec::new();
         for (name, source) in PARTIALS.iter().filter(|(name, _)| wanted(name)) {
-            hb.register_template_string(name, load(name, source)?)
-                .map_err(|e| Error::Template {
-                    name: name.to_string(),
-                    message: e.to_string(),
-                })?;
+            sources.push((name.to_string(), load(name, source)?));
         }
-        for spec in targets.iter().flat_map(|t| t.files.iter()) {
-            let text = load(spec.template, spec.source)?;
-            hb.register_template_string(spec.template, text)
-                .map_err(|e| Error::Template {
-                    name: spec.template.to_string(),
-                    message: e.to_string(),
-                })?;
-            let path_name = path_template_name(spec);
-            hb.register_template_string(&path_name, spec.path)
-                .map_err(|e| Error::Template {
-                    name: path_name.clone(),
-                    message: e.to_string(),
-                })?;
+        let specs = targets
+            .iter()
+            .flat_map(|t| t.files.iter())
+            .filter(|s| deltas || !s.delta);
+        for spec in specs {
+            sources.push((spec.template.to_string(), load(spec.template, spec.source)?));
+            sources.push((path_template_name(spec), spec.path.to_string()));
         }
-        Ok(Engine { hb })
+        let compiled: Vec<(String, handlebars::Template)> = sources
+            .into_par_iter()
+            .map(|(name, text)| {
+                let mut one = registry();
+                one.register_template_string(&name, text)
+                    .map_err(|e| Error::Template {
+                        name: name.clone(),
+                        message: e.to_string(),
+                    })?;
+                let template = one.get_template(&name).cloned();
+                Ok(template.map(|t| (name, t)))
+            })
+            .filter_map(Result::transpose)
+            .collect::<Result<_>>()?;
+        let mut hb = registry();
+        for (name, template) in compiled {
+            hb.register_template(&name, template);
+        }
+        Ok(Engine { hb, deltas })
     }
 
     /// Render the named targets (in parallel), each into its own files.
@@ -174,6 +196,11 @@ impl Engine {
         job: &Job<'_>,
         targets: &[&'static Target],
     ) -> Result<Vec<(&'static Target, Files)>> {
+        if job.previous.is_some() && !self.deltas {
+            return Err(Error::Usage(
+                "a previous release was given to an engine built without delta templates".into(),
+            ));
+        }
         targets
             .par_iter()
             .map(|t| Ok((*t, self.render_target(job, t)?)))
@@ -441,7 +468,7 @@ fn family_lists(sel: &SelectedRule<'_>) -> [(&'static str, &'static str, Vec<Str
 }
 
 /// Elements of `a` that are not in `b` (both sorted the same way, as rendered).
-fn minus(a: &[String], b: &[String]) -> Vec<String> {
+pub(crate) fn minus(a: &[String], b: &[String]) -> Vec<String> {
     let set: std::collections::HashSet<&String> = b.iter().collect();
     a.iter().filter(|x| !set.contains(x)).cloned().collect()
 }
