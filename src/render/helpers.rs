@@ -451,6 +451,14 @@ fn parse_format(fmt: &str) -> Result<Vec<Piece<'_>>, RenderError> {
 /// everything but letters and digits written as `_`), `{compact}` (an IPv4
 /// /32 as the bare address), and `{NAME}` for a value passed as `NAME=...`
 /// (quoted like the items). `{{` and `}}` write a brace.
+/// A list item's text; every item of a `lines` list must be a string.
+fn text_of(item: &Value) -> Result<&str, RenderError> {
+    match item {
+        Value::String(s) => Ok(s.as_str()),
+        v => Err(other(format!("lines: item {v} is not a string"))),
+    }
+}
+
 fn lines(
     h: &Helper,
     _: &Handlebars,
@@ -493,15 +501,23 @@ fn lines(
     let needs_net = pieces
         .iter()
         .any(|p| !matches!(p, Piece::Text(_) | Piece::Item | Piece::Named(_)));
+    // The items as they are: straight to the output, with no buffer between
+    // (a list can hold megabytes of prefixes or of whole set definitions).
+    if matches!(pieces.as_slice(), [Piece::Item]) && quote == Quote::None {
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.write(&sep)?;
+            }
+            out.write(text_of(item)?)?;
+        }
+        return Ok(());
+    }
     let mut buf = String::with_capacity(items.len() * (fmt.len() + sep.len() + 24));
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             buf.push_str(&sep);
         }
-        let text = match item {
-            Value::String(s) => s.as_str(),
-            v => return Err(other(format!("lines: item {v} is not a string"))),
-        };
+        let text = text_of(item)?;
         let net: Option<IpNet> = if needs_net {
             Some(
                 text.parse()

@@ -15,15 +15,17 @@
 //! A delta turns what the previous release loaded into this release:
 //! element by element where the sets are the same ones, whole otherwise.
 
-use super::helpers::dq_char;
-use super::{Job, Target, generic_head};
+use super::helpers::{Quote, dq_char};
+use super::{Job, Target, generic_head, minus};
+use crate::aggregate::{push_v4_prefix, push_v6_prefix};
 use crate::error::{Error, Result};
 use crate::policy::{Action, Direction, Protocol, Unmatched};
 use crate::select::SelectedRule;
 use ipnet::IpNet;
+use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Longest nftables comment (`NFTNL_UDATA_COMMENT_MAXLEN`).
 pub const NFT_MAX_COMMENT: usize = 128;
@@ -69,7 +71,7 @@ impl Hook {
 }
 
 /// An address family, as the Linux tools spell it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Family {
     V4,
     V6,
@@ -220,18 +222,39 @@ fn set_name(target: &Target, sel: &SelectedRule<'_>, family: Family) -> String {
     target.names.map(&sel.rule.name, Some(family.short()))
 }
 
-/// Refuse two rules (of this release or the previous one) whose names map to
-/// one kernel name.
-fn check_names(target: &Target, job: &Job<'_>) -> Result<()> {
-    let mut namer = super::names::Namer::new(target.name, target.names);
+/// The kernel set names of this release's rules, by rule and family. Two
+/// rules (of this release or the previous one) whose names map to one kernel
+/// name are refused. The names are mapped in parallel and claimed in order.
+fn check_names<'a>(
+    target: &Target,
+    job: &'a Job<'_>,
+) -> Result<HashMap<(&'a str, Family), String>> {
+    const SUFFIXES: [Option<Family>; 3] = [None, Some(Family::V4), Some(Family::V6)];
     let previous = job.previous.iter().flat_map(|p| p.selection.rules.iter());
-    for sel in job.selection.rules.iter().chain(previous) {
-        namer.name(&sel.rule.name, None)?;
-        for family in [Family::V4, Family::V6] {
-            namer.name(&sel.rule.name, Some(family.short()))?;
+    let rules: Vec<&str> = job
+        .selection
+        .rules
+        .iter()
+        .chain(previous)
+        .map(|sel| sel.rule.name.as_str())
+        .collect();
+    let mapped: Vec<[String; 3]> = rules
+        .par_iter()
+        .map(|name| SUFFIXES.map(|f| target.names.map(name, f.map(Family::short))))
+        .collect();
+    let mut namer = super::names::Namer::new(target.name, target.names);
+    let mut names = HashMap::with_capacity(2 * job.selection.rules.len());
+    for (i, (name, mapped)) in rules.into_iter().zip(mapped).enumerate() {
+        for (family, m) in SUFFIXES.into_iter().zip(mapped) {
+            let m = namer.claim(name, family.map(Family::short), m)?;
+            if let Some(family) = family
+                && i < job.selection.rules.len()
+            {
+                names.insert((name, family), m);
+            }
         }
     }
-    Ok(())
+    Ok(names)
 }
 
 fn has(sel: &SelectedRule<'_>, family: Family) -> bool {
@@ -277,12 +300,6 @@ fn old_sets(target: &Target, job: &Job<'_>) -> BTreeMap<String, Vec<String>> {
     out
 }
 
-/// Elements of `a` not in `b`.
-fn minus(a: &[String], b: &[String]) -> Vec<String> {
-    let set: BTreeSet<&String> = b.iter().collect();
-    a.iter().filter(|x| !set.contains(x)).cloned().collect()
-}
-
 fn limit(target: &Target, message: String) -> Error {
     Error::Limit {
         target: target.name.to_string(),
@@ -292,33 +309,85 @@ fn limit(target: &Target, message: String) -> Error {
 
 // ---------------------------------------------------------------- nftables
 
-#[derive(Serialize)]
-struct NftSet {
+/// One nftables set: a rule's addresses of one family.
+struct NftSet<'s, 'a> {
     name: String,
-    #[serde(rename = "type")]
-    kind: &'static str,
-    rule: String,
-    comment: String,
-    tags: Vec<String>,
-    count: usize,
-    prefixes: Vec<String>,
+    family: Family,
+    sel: &'s SelectedRule<'a>,
 }
 
-#[derive(Serialize)]
-struct NftRule {
-    #[serde(rename = "match")]
-    matches: String,
-    verdict: &'static str,
-    comment: String,
+impl NftSet<'_, '_> {
+    /// The set's definition inside the table, with its provenance in
+    /// comments, written straight from the address set (no list of strings).
+    fn write(&self, comment: &str, out: &mut String) {
+        let (v4, v6) = match self.family {
+            Family::V4 => (self.sel.set.v4.prefixes(), Vec::new()),
+            Family::V6 => (Vec::new(), self.sel.set.v6.prefixes()),
+        };
+        let (kind, count) = match self.family {
+            Family::V4 => ("ipv4_addr", v4.len()),
+            Family::V6 => ("ipv6_addr", v6.len()),
+        };
+        out.push_str("\n\t# rule ");
+        Quote::Comment.write(&rule_label(self.sel), out);
+        out.push_str(&format!(": {count} prefixes, from\n"));
+        for line in provenance_lines(self.sel) {
+            out.push_str("\t#   ");
+            Quote::Comment.write(&line, out);
+            out.push('\n');
+        }
+        out.push_str(&format!(
+            "\tset {} {{\n\t\ttype {kind}\n\t\tflags interval\n\t\tcomment ",
+            self.name
+        ));
+        Quote::Dq.write(comment, out);
+        out.push_str("\n\t\telements = {\n");
+        let mut first = true;
+        let mut element = |out: &mut String| {
+            out.push_str(if first { "\t\t\t" } else { ",\n\t\t\t" });
+            first = false;
+        };
+        for (addr, len) in v4 {
+            element(out);
+            push_v4_prefix(out, addr, len);
+        }
+        for (addr, len) in v6 {
+            element(out);
+            push_v6_prefix(out, addr, len);
+        }
+        out.push_str("\n\t\t}\n\t}\n");
+    }
 }
 
-#[derive(Serialize)]
+/// Every set's definition, in order, written in parallel: with `--all-tags`
+/// a table holds thousands of sets, too many to walk in a template.
+fn nft_set_definitions(sets: &[NftSet<'_, '_>], comments: &BTreeMap<&str, String>) -> Vec<String> {
+    sets.par_iter()
+        .map(|set| {
+            let mut out = String::new();
+            set.write(&comments[set.sel.rule.name.as_str()], &mut out);
+            out
+        })
+        .collect()
+}
+
 struct NftChain {
     name: &'static str,
     hook: &'static str,
     /// Accepts that come before the rules when unmatched traffic is dropped.
     exempt: Vec<&'static str>,
-    rules: Vec<NftRule>,
+    /// Whole rule lines: match, verdict and comment (with `--all-tags`
+    /// thousands, so they are written here and joined by the template).
+    /// JSON strings already, so that the context takes them without a copy.
+    rules: Vec<Value>,
+}
+
+impl NftChain {
+    fn into_value(self) -> Value {
+        let mut chain = json!({"name": self.name, "hook": self.hook, "exempt": self.exempt});
+        chain["rules"] = Value::Array(self.rules);
+        chain
+    }
 }
 
 #[derive(Serialize)]
@@ -381,8 +450,8 @@ fn verdict(action: Action) -> (&'static str, &'static str) {
 ///
 /// ```text
 /// nft  {table, priority ("filter", "filter + 10"), policy (accept|drop), unmatched,
-///       comment, sets[]{name, type, rule, comment, tags[], count, prefixes[]},
-///       chains[]{name, hook, exempt[], rules[]{match, verdict, comment}},
+///       comment, sets[] (each set's whole definition, see NftSet::write),
+///       chains[]{name, hook, exempt[], rules[] (whole rule lines)},
 ///       delta: null, or {patch, sets[]{name, added[], removed[]}}}
 /// ```
 ///
@@ -390,28 +459,19 @@ fn verdict(action: Action) -> (&'static str, &'static str) {
 /// one loaded: the delta then adds and deletes elements. Otherwise the rules
 /// changed shape too, and the delta file replaces the table whole.
 pub fn nftables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    check_names(target, job)?;
+    let names = check_names(target, job)?;
     let mut ctx = generic_head(job);
     let options = &job.selection.policy.targets.nftables;
     let mut sets = Vec::new();
     for sel in &job.selection.rules {
         for family in [Family::V4, Family::V6] {
-            let list = prefixes(sel, family);
-            if list.is_empty() {
-                continue;
+            if has(sel, family) {
+                sets.push(NftSet {
+                    name: names[&(sel.rule.name.as_str(), family)].clone(),
+                    family,
+                    sel,
+                });
             }
-            sets.push(NftSet {
-                name: set_name(target, sel, family),
-                kind: match family {
-                    Family::V4 => "ipv4_addr",
-                    Family::V6 => "ipv6_addr",
-                },
-                rule: rule_label(sel),
-                comment: provenance(sel, job, NFT_MAX_COMMENT),
-                tags: provenance_lines(sel),
-                count: list.len(),
-                prefixes: list,
-            });
         }
     }
     let drop = options.unmatched == Unmatched::Drop;
@@ -440,17 +500,36 @@ pub fn nftables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
             rules: Vec::new(),
         })
         .collect();
-    for m in plan(&job.selection.rules) {
-        let set = set_name(target, m.sel, m.family);
+    // Each rule's provenance comment, made once for its sets and its lines.
+    let comments: BTreeMap<&str, String> = job
+        .selection
+        .rules
+        .par_iter()
+        .map(|sel| {
+            (
+                sel.rule.name.as_str(),
+                provenance(sel, job, NFT_MAX_COMMENT),
+            )
+        })
+        .collect();
+    let lines: Vec<(Hook, String)> = plan(&job.selection.rules)
+        .par_iter()
+        .map(|m| {
+            let set = &names[&(m.sel.rule.name.as_str(), m.family)];
+            let mut line = nft_match(m, set);
+            line.push(' ');
+            line.push_str(verdict(m.sel.rule.action).0);
+            line.push_str(" comment ");
+            Quote::Dq.write(&comments[m.sel.rule.name.as_str()], &mut line);
+            (m.hook, line)
+        })
+        .collect();
+    for (hook, line) in lines {
         let chain = chains
             .iter_mut()
-            .find(|c| c.hook == m.hook.name())
-            .ok_or_else(|| limit(target, format!("no chain for hook {}", m.hook.name())))?;
-        chain.rules.push(NftRule {
-            matches: nft_match(&m, &set),
-            verdict: verdict(m.sel.rule.action).0,
-            comment: provenance(m.sel, job, NFT_MAX_COMMENT),
-        });
+            .find(|c| c.hook == hook.name())
+            .ok_or_else(|| limit(target, format!("no chain for hook {}", hook.name())))?;
+        chain.rules.push(Value::String(line));
     }
     let delta = job.previous.as_ref().map(|_| {
         let old = old_sets(target, job);
@@ -460,10 +539,11 @@ pub fn nftables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
             sets.iter()
                 .map(|s| {
                     let before = old.get(&s.name).map(Vec::as_slice).unwrap_or_default();
+                    let now = prefixes(s.sel, s.family);
                     NftDeltaSet {
                         name: s.name.clone(),
-                        added: minus(&s.prefixes, before),
-                        removed: minus(before, &s.prefixes),
+                        added: minus(&now, before),
+                        removed: minus(before, &now),
                     }
                 })
                 .filter(|d| !d.added.is_empty() || !d.removed.is_empty())
@@ -486,16 +566,19 @@ pub fn nftables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
         ),
         NFT_MAX_COMMENT,
     );
-    ctx["nft"] = json!({
+    let defs = nft_set_definitions(&sets, &comments);
+    let mut nft = json!({
         "table": options.table,
         "priority": priority,
         "policy": if drop { "drop" } else { "accept" },
         "unmatched": options.unmatched.as_str(),
         "comment": comment,
-        "sets": sets,
-        "chains": chains,
         "delta": delta,
     });
+    // The long lists move into the context (`json!` would copy them).
+    nft["sets"] = Value::Array(defs.into_iter().map(Value::String).collect());
+    nft["chains"] = Value::Array(chains.into_iter().map(NftChain::into_value).collect());
+    ctx["nft"] = nft;
     Ok(ctx)
 }
 

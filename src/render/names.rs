@@ -9,6 +9,7 @@
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 /// A platform's rules for object names.
 #[derive(Clone, Copy, Debug)]
@@ -122,29 +123,39 @@ impl Namer {
         Namer {
             target,
             rules,
-            seen: HashMap::new(),
+            seen: HashMap::with_capacity(64),
         }
     }
 
     /// Map `name` + `suffix`; an error if another name already mapped the same.
     pub fn name(&mut self, name: &str, suffix: Option<&str>) -> Result<String> {
         let mapped = self.rules.map(name, suffix);
+        self.claim(name, suffix, mapped)
+    }
+
+    /// Like [`Namer::name`], for a name already mapped by [`NameRules::map`]
+    /// (which can run in parallel; the claims are then made in order).
+    pub fn claim(&mut self, name: &str, suffix: Option<&str>, mapped: String) -> Result<String> {
         let full = match suffix {
             Some(s) => format!("{name}{}{s}", self.rules.sep),
             None => name.to_string(),
         };
-        if let Some(prev) = self.seen.get(&mapped)
-            && *prev != full
-        {
-            return Err(Error::Name {
+        match self.seen.entry(mapped) {
+            Entry::Occupied(e) if *e.get() != full => Err(Error::Name {
                 target: self.target.to_string(),
                 message: format!(
-                    "{prev:?} and {full:?} both map to the name {mapped:?}; rename one rule"
+                    "{:?} and {full:?} both map to the name {:?}; rename one rule",
+                    e.get(),
+                    e.key()
                 ),
-            });
+            }),
+            Entry::Occupied(e) => Ok(e.key().clone()),
+            Entry::Vacant(e) => {
+                let mapped = e.key().clone();
+                e.insert(full);
+                Ok(mapped)
+            }
         }
-        self.seen.insert(mapped.clone(), full);
-        Ok(mapped)
     }
 }
 
