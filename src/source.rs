@@ -89,7 +89,9 @@ pub fn bundled(index: usize) -> Result<Loaded> {
 pub fn read_file(path: &Path) -> Result<Loaded> {
     let name = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|e| Error::io("cannot open", path, e))?;
-    let mut raw = Vec::new();
+    // Room for the whole file at once (the cap hides the size from read_to_end).
+    let size = file.metadata().map_or(0, |m| m.len().min(MAX_INPUT_BYTES));
+    let mut raw = Vec::with_capacity(size as usize + 1);
     file.take(MAX_INPUT_BYTES + 1)
         .read_to_end(&mut raw)
         .map_err(|e| Error::io("cannot read", path, e))?;
@@ -106,7 +108,11 @@ pub fn read_file(path: &Path) -> Result<Loaded> {
 
 /// Decompress gzip, refusing output over [`MAX_INPUT_BYTES`].
 pub fn gunzip(gz: &[u8], name: &str) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
+    // gzip ends with the decompressed size (modulo 2^32): room for it at once.
+    let size = gz.last_chunk::<4>().map_or(0, |n| {
+        u64::from(u32::from_le_bytes(*n)).min(MAX_INPUT_BYTES)
+    });
+    let mut out = Vec::with_capacity(size as usize + 1);
     GzDecoder::new(gz)
         .take(MAX_INPUT_BYTES + 1)
         .read_to_end(&mut out)

@@ -8,6 +8,7 @@
 
 use crate::error::{Error, Result};
 use crate::source::sha256_hex;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::fs::{self, File};
@@ -64,21 +65,25 @@ pub fn commit_keeping<M: Serialize>(
         .prefix(".tagwall-staging-")
         .tempdir_in(&parent)
         .map_err(|e| Error::io("cannot create a staging folder in", &parent, e))?;
-    let mut entries = BTreeMap::new();
-    for (rel, bytes) in files {
-        let path = staging.path().join(rel);
-        if let Some(dir) = path.parent() {
+    for rel in files.keys() {
+        if let Some(dir) = staging.path().join(rel).parent() {
             fs::create_dir_all(dir).map_err(|e| Error::io("cannot create folder", dir, e))?;
         }
-        fs::write(&path, bytes).map_err(|e| Error::io("cannot write", &path, e))?;
-        entries.insert(
-            rel.to_string_lossy().replace('\\', "/"),
-            FileEntry {
-                sha256: sha256_hex(bytes),
-                bytes: bytes.len(),
-            },
-        );
     }
+    // Files are written, and hashed for the manifest, in parallel.
+    let entries = files
+        .par_iter()
+        .map(|(rel, bytes)| {
+            let path = staging.path().join(rel);
+            let (sha256, written) = rayon::join(|| sha256_hex(bytes), || fs::write(&path, bytes));
+            written.map_err(|e| Error::io("cannot write", &path, e))?;
+            let entry = FileEntry {
+                sha256,
+                bytes: bytes.len(),
+            };
+            Ok((rel.to_string_lossy().replace('\\', "/"), entry))
+        })
+        .collect::<Result<BTreeMap<_, _>>>()?;
     let mut doc = serde_json::to_value(manifest).map_err(|e| Error::Output {
         path: out.to_path_buf(),
         message: format!("cannot build the manifest: {e}"),

@@ -262,9 +262,18 @@ impl Engine {
         files: &mut Files,
     ) -> Result<()> {
         let path = self.run(&path_template_name(spec), ctx)?;
-        let text = self.run(spec.template, ctx)?;
+        // Room for the whole file at once: a file is mostly the context's
+        // text, and a buffer grown step by step copies and touches it twice.
+        let mut text = Vec::with_capacity(text_len(ctx.data()) + 4096);
+        self.hb
+            .render_with_context_to_write(spec.template, ctx, &mut text)
+            .map_err(|e| Error::Template {
+                name: spec.template.to_string(),
+                message: e.to_string(),
+            })?;
+        text.shrink_to_fit();
         let path = safe_relative(target, &path)?;
-        if files.insert(path.clone(), text.into_bytes()).is_some() {
+        if files.insert(path.clone(), text).is_some() {
             return Err(Error::Name {
                 target: target.name.to_string(),
                 message: format!("two outputs would both be written to {}", path.display()),
@@ -280,6 +289,16 @@ impl Engine {
                 name: name.to_string(),
                 message: e.to_string(),
             })
+    }
+}
+
+/// The length of all the text in a JSON value.
+fn text_len(value: &Value) -> usize {
+    match value {
+        Value::String(s) => s.len(),
+        Value::Array(items) => items.iter().map(text_len).sum(),
+        Value::Object(map) => map.iter().map(|(k, v)| k.len() + text_len(v)).sum(),
+        _ => 8,
     }
 }
 
