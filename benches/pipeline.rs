@@ -16,11 +16,11 @@ fn benches(c: &mut Criterion) {
         b.iter(|| ServiceTags::parse(black_box(&loaded.bytes), "bench").expect("parse"))
     });
     c.bench_function("select+aggregate default policy", |b| {
-        b.iter(|| select(black_box(&file), &policy, "bench").expect("select"))
+        b.iter(|| select(black_box(&file), policy.clone(), "bench").expect("select"))
     });
     let all = all_tags_policy(&file, &policy);
     c.bench_function("select+aggregate all tags", |b| {
-        b.iter(|| select(black_box(&file), &all, "bench").expect("select"))
+        b.iter(|| select(black_box(&file), all.clone(), "bench").expect("select"))
     });
 
     let old_loaded = tagwall::source::bundled(1).expect("bundled previous release");

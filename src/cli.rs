@@ -498,7 +498,7 @@ fn show(
         targets: Default::default(),
         run: Default::default(),
     };
-    let selection = match crate::select::select(&file, &policy, "command line") {
+    let selection = match crate::select::select(&file, policy, "command line") {
         Ok(s) => s,
         Err(Error::EmptyRule { family, .. }) => {
             note(quiet, &format!("the tags hold no {family} prefix"));

@@ -204,8 +204,8 @@ pub fn diff(
                 .collect()
         }
         Scope::Policy(policy) => {
-            let old_sel = select_older(old, policy, "policy")?;
-            let new_sel = select_older(new, policy, "policy")?;
+            let old_sel = select_older(old, (**policy).clone(), "policy")?;
+            let new_sel = select_older(new, (**policy).clone(), "policy")?;
             let mut names = BTreeSet::new();
             for r in old_sel.rules.iter().chain(&new_sel.rules) {
                 names.extend(r.tags.iter().map(|t| t.name.as_str()));

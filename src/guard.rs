@@ -210,7 +210,7 @@ mod tests {
             "p",
         )
         .unwrap();
-        let sel = |f| crate::select::select(f, &policy, "p").unwrap();
+        let sel = |f| crate::select::select(f, policy.clone(), "p").unwrap();
         let refused = removal(&sel(&before), &sel(&half), 0.10);
         assert_eq!(refused.len(), 1);
         assert!(

@@ -209,7 +209,7 @@ pub fn resolve<'a>(
     if let Some(mode) = nsg_mode {
         p.options.nsg_mode = mode;
     }
-    select(file, &p, &policy.name)
+    select(file, p, &policy.name)
 }
 
 /// Resolve the same policy against the previous release. A tag that did not
@@ -227,7 +227,7 @@ pub fn resolve_previous<'a>(
     if let Some(mode) = opts.nsg_mode {
         p.options.nsg_mode = mode;
     }
-    select_older(old, &p, &policy.name)
+    select_older(old, p, &policy.name)
 }
 
 #[derive(Serialize)]
@@ -407,19 +407,25 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         targets: &targets,
         engine: &engine,
     })?;
-    write::commit(&opts.out, &outputs.files, &outputs.manifest)?;
-    let input = provenance(&loaded, &file);
-    let names = outputs.targets.clone();
-    Ok(BuildReport {
+    let report = BuildReport {
         out: opts.out.clone(),
-        input,
+        input: provenance(&loaded, &file),
         previous: previous_loaded
             .as_ref()
             .zip(previous_file.as_ref())
             .map(|(l, f)| provenance(l, f).file),
-        targets: names,
+        targets: outputs.targets.clone(),
         files: outputs.files.len(),
         rules: selection.rules.len(),
         warnings: selection.warnings.clone(),
-    })
+    };
+    // What was resolved and compiled is freed on another thread while the
+    // output is written and flushed (with `--all-tags`, tens of thousands of
+    // allocations).
+    let (_, written) = rayon::join(
+        move || drop((selection, previous_selection, engine)),
+        || write::commit(&opts.out, &outputs.files, &outputs.manifest),
+    );
+    written?;
+    Ok(report)
 }

@@ -332,7 +332,7 @@ fn applied_selection<'a>(
     policy: &pipeline::LoadedPolicy,
     record: Option<&Record>,
 ) -> Result<Selection<'a>> {
-    let mut sel = crate::select::select_older(file, &policy.policy, &policy.name)?;
+    let mut sel = crate::select::select_older(file, policy.policy.clone(), &policy.name)?;
     if let Some(record) = record {
         for rule in &mut sel.rules {
             if let Some(applied) = record.applied.get(&rule.rule.name) {

@@ -50,10 +50,11 @@ pub struct Selection<'a> {
     pub warnings: Vec<String>,
 }
 
-/// Resolve every rule of `policy` against `file`.
+/// Resolve every rule of `policy` against `file`. The selection keeps the
+/// policy (with `--all-tags` it has a rule per tag: moved, not copied).
 pub fn select<'a>(
     file: &'a ServiceTags,
-    policy: &Policy,
+    policy: Policy,
     policy_name: &str,
 ) -> Result<Selection<'a>> {
     let index: HashMap<&str, usize> = file
@@ -65,7 +66,7 @@ pub fn select<'a>(
     let resolved: Vec<Result<RuleOutcome<'a>>> = policy
         .rules
         .par_iter()
-        .map(|rule| select_rule(file, &index, policy, policy_name, rule))
+        .map(|rule| select_rule(file, &index, &policy, policy_name, rule))
         .collect();
     let mut rules = Vec::with_capacity(resolved.len());
     let mut warnings = Vec::new();
@@ -82,7 +83,7 @@ pub fn select<'a>(
     }
     Ok(Selection {
         file,
-        policy: policy.clone(),
+        policy,
         rules,
         warnings,
     })
@@ -93,12 +94,11 @@ pub fn select<'a>(
 /// out (its prefixes all count as added later).
 pub fn select_older<'a>(
     file: &'a ServiceTags,
-    policy: &Policy,
+    mut policy: Policy,
     policy_name: &str,
 ) -> Result<Selection<'a>> {
-    let mut lenient = policy.clone();
-    lenient.options.allow_missing_tags = true;
-    select(file, &lenient, policy_name)
+    policy.options.allow_missing_tags = true;
+    select(file, policy, policy_name)
 }
 
 /// A policy with one rule per tag of the file (the whole file as an export).

@@ -217,18 +217,23 @@ fn rule_label(sel: &SelectedRule<'_>) -> String {
 }
 
 fn set_name(target: &Target, sel: &SelectedRule<'_>, family: Family) -> String {
-    // check_names has run every name through a Namer, which refuses
+    // with_set_names has run every name through a Namer, which refuses
     // collisions; the mapping itself is deterministic.
     target.names.map(&sel.rule.name, Some(family.short()))
 }
 
-/// The kernel set names of this release's rules, by rule and family. Two
-/// rules (of this release or the previous one) whose names map to one kernel
-/// name are refused. The names are mapped in parallel and claimed in order.
-fn check_names<'a>(
+/// Kernel set names of this release's rules, by rule name and family.
+type SetNames<'a> = HashMap<(&'a str, Family), String>;
+
+/// Run `work` with the kernel set names of this release's rules. Meanwhile
+/// every name of this release and the previous one is claimed in order, and
+/// two rules whose names map to one kernel name are refused (after `work`,
+/// whose result is then dropped). The names are mapped in parallel.
+fn with_set_names<'a, T: Send>(
     target: &Target,
     job: &'a Job<'_>,
-) -> Result<HashMap<(&'a str, Family), String>> {
+    work: impl FnOnce(&SetNames<'a>) -> T + Send,
+) -> Result<T> {
     const SUFFIXES: [Option<Family>; 3] = [None, Some(Family::V4), Some(Family::V6)];
     let previous = job.previous.iter().flat_map(|p| p.selection.rules.iter());
     let rules: Vec<&str> = job
@@ -242,19 +247,28 @@ fn check_names<'a>(
         .par_iter()
         .map(|name| SUFFIXES.map(|f| target.names.map(name, f.map(Family::short))))
         .collect();
-    let mut namer = super::names::Namer::new(target.name, target.names);
-    let mut names = HashMap::with_capacity(2 * job.selection.rules.len());
-    for (i, (name, mapped)) in rules.into_iter().zip(mapped).enumerate() {
-        for (family, m) in SUFFIXES.into_iter().zip(mapped) {
-            let m = namer.claim(name, family.map(Family::short), m)?;
-            if let Some(family) = family
-                && i < job.selection.rules.len()
-            {
-                names.insert((name, family), m);
+    let claim = || -> Result<()> {
+        let mut namer = super::names::Namer::new(target.name, target.names);
+        for (name, mapped) in rules.iter().zip(&mapped) {
+            for (family, m) in SUFFIXES.into_iter().zip(mapped) {
+                namer.claim(name, family.map(Family::short), m.clone())?;
             }
         }
-    }
-    Ok(names)
+        Ok(())
+    };
+    let names: SetNames<'a> = rules
+        .iter()
+        .zip(&mapped)
+        .take(job.selection.rules.len())
+        .flat_map(|(name, [_, v4, v6])| {
+            [
+                ((*name, Family::V4), v4.clone()),
+                ((*name, Family::V6), v6.clone()),
+            ]
+        })
+        .collect();
+    let (claimed, done) = rayon::join(claim, || work(&names));
+    claimed.map(|()| done)
 }
 
 fn has(sel: &SelectedRule<'_>, family: Family) -> bool {
@@ -319,6 +333,7 @@ struct NftSet<'s, 'a> {
 impl NftSet<'_, '_> {
     /// The set's definition inside the table, with its provenance in
     /// comments, written straight from the address set (no list of strings).
+    /// `comment` is the set's comment, quoted.
     fn write(&self, comment: &str, out: &mut String) {
         let (v4, v6) = match self.family {
             Family::V4 => (self.sel.set.v4.prefixes(), Vec::new()),
@@ -340,7 +355,7 @@ impl NftSet<'_, '_> {
             "\tset {} {{\n\t\ttype {kind}\n\t\tflags interval\n\t\tcomment ",
             self.name
         ));
-        Quote::Dq.write(comment, out);
+        out.push_str(comment);
         out.push_str("\n\t\telements = {\n");
         let mut first = true;
         let mut element = |out: &mut String| {
@@ -361,7 +376,7 @@ impl NftSet<'_, '_> {
 
 /// Every set's definition, in order, written in parallel: with `--all-tags`
 /// a table holds thousands of sets, too many to walk in a template.
-fn nft_set_definitions(sets: &[NftSet<'_, '_>], comments: &BTreeMap<&str, String>) -> Vec<String> {
+fn nft_set_definitions(sets: &[NftSet<'_, '_>], comments: &HashMap<&str, String>) -> Vec<String> {
     sets.par_iter()
         .map(|set| {
             let mut out = String::new();
@@ -459,7 +474,10 @@ fn verdict(action: Action) -> (&'static str, &'static str) {
 /// one loaded: the delta then adds and deletes elements. Otherwise the rules
 /// changed shape too, and the delta file replaces the table whole.
 pub fn nftables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    let names = check_names(target, job)?;
+    with_set_names(target, job, |names| nft_context(job, target, names))?
+}
+
+fn nft_context(job: &Job<'_>, target: &Target, names: &SetNames<'_>) -> Result<Value> {
     let mut ctx = generic_head(job);
     let options = &job.selection.policy.targets.nftables;
     let mut sets = Vec::new();
@@ -500,16 +518,14 @@ pub fn nftables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
             rules: Vec::new(),
         })
         .collect();
-    // Each rule's provenance comment, made once for its sets and its lines.
-    let comments: BTreeMap<&str, String> = job
+    // Each rule's provenance comment, quoted once for its sets and its lines.
+    let comments: HashMap<&str, String> = job
         .selection
         .rules
         .par_iter()
         .map(|sel| {
-            (
-                sel.rule.name.as_str(),
-                provenance(sel, job, NFT_MAX_COMMENT),
-            )
+            let comment = Quote::Dq.apply(&provenance(sel, job, NFT_MAX_COMMENT));
+            (sel.rule.name.as_str(), comment)
         })
         .collect();
     let lines: Vec<(Hook, String)> = plan(&job.selection.rules)
@@ -520,7 +536,7 @@ pub fn nftables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
             line.push(' ');
             line.push_str(verdict(m.sel.rule.action).0);
             line.push_str(" comment ");
-            Quote::Dq.write(&comments[m.sel.rule.name.as_str()], &mut line);
+            line.push_str(&comments[m.sel.rule.name.as_str()]);
             (m.hook, line)
         })
         .collect();
@@ -758,7 +774,7 @@ fn ipset_of(target: &Target, sel: &SelectedRule<'_>, family: Family, list: Vec<S
 /// whole; a set whose rule is gone is flushed, and `reload_rules` says the
 /// iptables rules must be reloaded from this release.
 pub fn iptables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    check_names(target, job)?;
+    with_set_names(target, job, |_| ())?;
     let mut ctx = generic_head(job);
     let options = &job.selection.policy.targets.iptables;
     let mut sets = Vec::new();
