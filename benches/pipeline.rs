@@ -1,5 +1,8 @@
-//! Benchmarks on the bundled real release: parse, and select + aggregate for
-//! the default policy and for every tag. Run with `cargo bench --bench pipeline`.
+//! Benchmarks on the bundled real release: parse; select + aggregate for the
+//! default policy and for every tag; `build --all-tags` in memory (resolve,
+//! compile the templates, render) for plain, nftables and PAN-OS; and the diff
+//! of two consecutive releases. Writing to disk is left to `benches/peers.sh`,
+//! which times whole processes. Run with `cargo bench --bench pipeline`.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
@@ -22,6 +25,36 @@ fn benches(c: &mut Criterion) {
     c.bench_function("select+aggregate all tags", |b| {
         b.iter(|| select(black_box(&file), all.clone(), "bench").expect("select"))
     });
+
+    let loaded_policy = tagwall::pipeline::load_policy(None).expect("built-in policy");
+    for name in ["plain", "nftables", "panos"] {
+        let targets = tagwall::render::find_targets(&[name.to_string()]).expect("target");
+        c.bench_function(
+            &format!("build --all-tags --target {name} (in memory)"),
+            |b| {
+                b.iter(|| {
+                    let selection =
+                        tagwall::pipeline::resolve(black_box(&file), &loaded_policy, true, None)
+                            .expect("resolve");
+                    let engine =
+                        tagwall::render::Engine::new(None, &targets, false).expect("templates");
+                    tagwall::pipeline::render_outputs(&tagwall::pipeline::RenderInputs {
+                        loaded: &loaded,
+                        file: &file,
+                        selection: &selection,
+                        previous: None,
+                        policy: &loaded_policy,
+                        all_tags: true,
+                        targets: &targets,
+                        engine: &engine,
+                    })
+                    .expect("render")
+                    .files
+                    .len()
+                })
+            },
+        );
+    }
 
     let old_loaded = tagwall::source::bundled(1).expect("bundled previous release");
     let old = old_loaded.parse().expect("previous release parses");
