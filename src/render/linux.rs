@@ -25,7 +25,7 @@ use ipnet::IpNet;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Longest nftables comment (`NFTNL_UDATA_COMMENT_MAXLEN`).
 pub const NFT_MAX_COMMENT: usize = 128;
@@ -71,7 +71,7 @@ impl Hook {
 }
 
 /// An address family, as the Linux tools spell it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Family {
     V4,
     V6,
@@ -94,6 +94,8 @@ impl Family {
 
 /// One rule of the policy matched in one hook and family.
 struct Match<'s, 'a> {
+    /// The rule's position in the selection.
+    index: usize,
     sel: &'s SelectedRule<'a>,
     family: Family,
     direction: Direction,
@@ -110,11 +112,11 @@ impl Match<'_, '_> {
 
 /// Every match of the policy, hook by hook, in the policy's order.
 fn plan<'s, 'a>(rules: &'s [SelectedRule<'a>]) -> Vec<Match<'s, 'a>> {
-    let mut ordered: Vec<&SelectedRule<'a>> = rules.iter().collect();
-    ordered.sort_by_key(|r| r.rule.priority);
+    let mut ordered: Vec<(usize, &SelectedRule<'a>)> = rules.iter().enumerate().collect();
+    ordered.sort_by_key(|(_, r)| r.rule.priority);
     let mut out = Vec::new();
     for hook in Hook::ALL {
-        for sel in &ordered {
+        for &(index, sel) in &ordered {
             let rule = &sel.rule;
             for &direction in rule.direction.expand() {
                 let applies = match (direction, hook) {
@@ -144,6 +146,7 @@ fn plan<'s, 'a>(rules: &'s [SelectedRule<'a>]) -> Vec<Match<'s, 'a>> {
                         continue;
                     }
                     out.push(Match {
+                        index,
                         sel,
                         family,
                         direction,
@@ -222,17 +225,28 @@ fn set_name(target: &Target, sel: &SelectedRule<'_>, family: Family) -> String {
     target.names.map(&sel.rule.name, Some(family.short()))
 }
 
-/// Kernel set names of this release's rules, by rule name and family.
-type SetNames<'a> = HashMap<(&'a str, Family), String>;
+/// Kernel set names of this release's rules, by rule (in selection order):
+/// the IPv4 set's and the IPv6 set's.
+type SetNames = Vec<[String; 2]>;
+
+impl Family {
+    /// The family's place in a `[v4, v6]` pair.
+    fn slot(self) -> usize {
+        match self {
+            Family::V4 => 0,
+            Family::V6 => 1,
+        }
+    }
+}
 
 /// Run `work` with the kernel set names of this release's rules. Meanwhile
 /// every name of this release and the previous one is claimed in order, and
 /// two rules whose names map to one kernel name are refused (after `work`,
 /// whose result is then dropped). The names are mapped in parallel.
-fn with_set_names<'a, T: Send>(
+fn with_set_names<T: Send>(
     target: &Target,
-    job: &'a Job<'_>,
-    work: impl FnOnce(&SetNames<'a>) -> T + Send,
+    job: &Job<'_>,
+    work: impl FnOnce(&SetNames) -> T + Send,
 ) -> Result<T> {
     const SUFFIXES: [Option<Family>; 3] = [None, Some(Family::V4), Some(Family::V6)];
     let previous = job.previous.iter().flat_map(|p| p.selection.rules.iter());
@@ -256,16 +270,10 @@ fn with_set_names<'a, T: Send>(
         }
         Ok(())
     };
-    let names: SetNames<'a> = rules
+    let names: SetNames = mapped
         .iter()
-        .zip(&mapped)
         .take(job.selection.rules.len())
-        .flat_map(|(name, [_, v4, v6])| {
-            [
-                ((*name, Family::V4), v4.clone()),
-                ((*name, Family::V6), v6.clone()),
-            ]
-        })
+        .map(|[_, v4, v6]| [v4.clone(), v6.clone()])
         .collect();
     let (claimed, done) = rayon::join(claim, || work(&names));
     claimed.map(|()| done)
@@ -326,6 +334,8 @@ fn limit(target: &Target, message: String) -> Error {
 /// One nftables set: a rule's addresses of one family.
 struct NftSet<'s, 'a> {
     name: String,
+    /// The rule's position in the selection.
+    index: usize,
     family: Family,
     sel: &'s SelectedRule<'a>,
 }
@@ -376,11 +386,11 @@ impl NftSet<'_, '_> {
 
 /// Every set's definition, in order, written in parallel: with `--all-tags`
 /// a table holds thousands of sets, too many to walk in a template.
-fn nft_set_definitions(sets: &[NftSet<'_, '_>], comments: &HashMap<&str, String>) -> Vec<String> {
+fn nft_set_definitions(sets: &[NftSet<'_, '_>], comments: &[String]) -> Vec<String> {
     sets.par_iter()
         .map(|set| {
             let mut out = String::new();
-            set.write(&comments[set.sel.rule.name.as_str()], &mut out);
+            set.write(&comments[set.index], &mut out);
             out
         })
         .collect()
@@ -477,15 +487,16 @@ pub fn nftables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
     with_set_names(target, job, |names| nft_context(job, target, names))?
 }
 
-fn nft_context(job: &Job<'_>, target: &Target, names: &SetNames<'_>) -> Result<Value> {
+fn nft_context(job: &Job<'_>, target: &Target, names: &SetNames) -> Result<Value> {
     let mut ctx = generic_head(job);
     let options = &job.selection.policy.targets.nftables;
     let mut sets = Vec::new();
-    for sel in &job.selection.rules {
+    for (index, sel) in job.selection.rules.iter().enumerate() {
         for family in [Family::V4, Family::V6] {
             if has(sel, family) {
                 sets.push(NftSet {
-                    name: names[&(sel.rule.name.as_str(), family)].clone(),
+                    name: names[index][family.slot()].clone(),
+                    index,
                     family,
                     sel,
                 });
@@ -519,24 +530,21 @@ fn nft_context(job: &Job<'_>, target: &Target, names: &SetNames<'_>) -> Result<V
         })
         .collect();
     // Each rule's provenance comment, quoted once for its sets and its lines.
-    let comments: HashMap<&str, String> = job
+    let comments: Vec<String> = job
         .selection
         .rules
         .par_iter()
-        .map(|sel| {
-            let comment = Quote::Dq.apply(&provenance(sel, job, NFT_MAX_COMMENT));
-            (sel.rule.name.as_str(), comment)
-        })
+        .map(|sel| Quote::Dq.apply(&provenance(sel, job, NFT_MAX_COMMENT)))
         .collect();
     let lines: Vec<(Hook, String)> = plan(&job.selection.rules)
         .par_iter()
         .map(|m| {
-            let set = &names[&(m.sel.rule.name.as_str(), m.family)];
+            let set = &names[m.index][m.family.slot()];
             let mut line = nft_match(m, set);
             line.push(' ');
             line.push_str(verdict(m.sel.rule.action).0);
             line.push_str(" comment ");
-            line.push_str(&comments[m.sel.rule.name.as_str()]);
+            line.push_str(&comments[m.index]);
             (m.hook, line)
         })
         .collect();
