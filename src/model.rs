@@ -98,6 +98,8 @@ pub struct ServiceTags {
     pub tags: Vec<Tag>,
 }
 
+/// The file with each tag still as JSON text: the tags are then read and
+/// checked in parallel.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RawFile<'a> {
@@ -105,7 +107,7 @@ struct RawFile<'a> {
     #[serde(borrow)]
     cloud: Cow<'a, str>,
     #[serde(borrow)]
-    values: Vec<RawTag<'a>>,
+    values: Vec<&'a RawValue>,
 }
 
 #[derive(Deserialize)]
@@ -184,17 +186,22 @@ fn describe_json_error(text: &str, err: &serde_json::Error) -> String {
     };
     for (index, value) in outline.values.iter().enumerate() {
         if let Err(e) = serde_json::from_str::<RawTag>(value.get()) {
-            let name = serde_json::from_str::<serde_json::Value>(value.get())
-                .ok()
-                .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string));
-            let what = match name {
-                Some(name) => format!("tag {name:?} (values[{index}])"),
-                None => format!("values[{index}]"),
-            };
-            return format!("{what}: {e}");
+            return describe_tag_error(index, value, &e);
         }
     }
     format!("not a Service Tags file: {base}")
+}
+
+/// A tag that is well-formed JSON of the wrong shape, named where it can be.
+fn describe_tag_error(index: usize, value: &RawValue, err: &serde_json::Error) -> String {
+    let name = serde_json::from_str::<serde_json::Value>(value.get())
+        .ok()
+        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string));
+    let what = match name {
+        Some(name) => format!("tag {name:?} (values[{index}])"),
+        None => format!("values[{index}]"),
+    };
+    format!("{what}: {err}")
 }
 
 fn validate(raw: RawFile<'_>, source: &str) -> Result<ServiceTags> {
@@ -214,11 +221,25 @@ fn validate(raw: RawFile<'_>, source: &str) -> Result<ServiceTags> {
     // Each tag is checked on its own, in parallel; the results are then
     // taken in file order, so the first error reported is the first in the
     // file, as it would be from a single pass.
-    let checked: Vec<CheckedTag<'_>> = raw
+    let read: Vec<serde_json::Result<CheckedTag<'_>>> = raw
         .values
-        .into_par_iter()
-        .map(|t| check_tag(t, source))
+        .par_iter()
+        .map(|value| Ok(check_tag(serde_json::from_str(value.get())?, source)))
         .collect();
+    // A tag of the wrong shape is reported before any check of a value, as
+    // reading the file in one pass would.
+    let mut checked = Vec::with_capacity(read.len());
+    for (index, tag) in read.into_iter().enumerate() {
+        match tag {
+            Ok(tag) => checked.push(tag),
+            Err(e) => {
+                return Err(Error::Json {
+                    file: source.to_string(),
+                    message: describe_tag_error(index, raw.values[index], &e),
+                });
+            }
+        }
+    }
     let mut seen = HashSet::with_capacity(checked.len());
     let mut tags = Vec::with_capacity(checked.len());
     for (index, c) in checked.into_iter().enumerate() {
