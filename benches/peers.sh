@@ -67,7 +67,7 @@ echo "tagwall $(mean_ms "$work/agg46.json" 0) ms; collapse_addresses $(ratio "$w
 
 echo "== 3. build --all-tags --target nftables on the real Public file, against reading + parsing it with serde_json"
 rm -rf "$work/out-nft"
-hyperfine -N -w 3 -r 15 --export-json "$work/nft.json" \
+hyperfine -N -w 5 -r 30 --export-json "$work/nft.json" \
   "target/release/examples/parse_only $work/public.json" \
   "$tw build -q --all-tags --target nftables --input $work/public.json --out $work/out-nft" >/dev/null
 echo "parse only $(mean_ms "$work/nft.json" 0) ms, build $(mean_ms "$work/nft.json" 1) ms: build takes $(ratio "$work/nft.json" 0 1)x the parse (target <= 3x)"
