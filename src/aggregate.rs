@@ -318,28 +318,12 @@ impl AddressSet {
     /// The minimal IPv4 prefixes as CIDR strings, in numeric order (written
     /// directly: a large policy formats tens of thousands of them).
     pub fn v4_strings(&self) -> Vec<String> {
-        self.v4
-            .prefixes()
-            .into_iter()
-            .map(|(addr, len)| {
-                let mut s = String::with_capacity(18);
-                push_v4_prefix(&mut s, addr, len);
-                s
-            })
-            .collect()
+        cidr_strings(self.v4.prefixes(), push_v4_prefix)
     }
 
     /// The minimal IPv6 prefixes as CIDR strings, in numeric order.
     pub fn v6_strings(&self) -> Vec<String> {
-        self.v6
-            .prefixes()
-            .into_iter()
-            .map(|(addr, len)| {
-                let mut s = String::with_capacity(43);
-                push_v6_prefix(&mut s, addr, len);
-                s
-            })
-            .collect()
+        cidr_strings(self.v6.prefixes(), push_v6_prefix)
     }
 
     /// All minimal prefixes: IPv4 first, each family in numeric order.
@@ -361,6 +345,18 @@ impl AddressSet {
 /// ```
 pub fn aggregate(nets: &[IpNet]) -> Vec<IpNet> {
     AddressSet::from_prefixes(nets).prefixes()
+}
+
+/// Prefixes as CIDR strings, each written by `push`.
+fn cidr_strings<A>(prefixes: Vec<(A, u8)>, push: fn(&mut String, A, u8)) -> Vec<String> {
+    prefixes
+        .into_iter()
+        .map(|(addr, len)| {
+            let mut s = String::with_capacity(43);
+            push(&mut s, addr, len);
+            s
+        })
+        .collect()
 }
 
 /// Append `a.b.c.d/len` to `out`, without the formatting machinery.

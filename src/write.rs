@@ -65,10 +65,10 @@ pub fn commit_keeping<M: Serialize>(
         .prefix(".tagwall-staging-")
         .tempdir_in(&parent)
         .map_err(|e| Error::io("cannot create a staging folder in", &parent, e))?;
-    for rel in files.keys() {
-        if let Some(dir) = staging.path().join(rel).parent() {
-            fs::create_dir_all(dir).map_err(|e| Error::io("cannot create folder", dir, e))?;
-        }
+    let dirs: std::collections::BTreeSet<&Path> = files.keys().filter_map(|r| r.parent()).collect();
+    for dir in dirs {
+        let dir = staging.path().join(dir);
+        fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create folder", &dir, e))?;
     }
     // Files are written, and hashed for the manifest, in parallel.
     let entries = files

@@ -355,16 +355,7 @@ fn hostile_tag_names_never_reach_plain_or_nsg_output_unescaped() {
                     assert!(ok, "{path}: unexpected line {line:?}");
                 }
                 // bash itself agrees that the script only runs az with arguments.
-                let check = std::process::Command::new("bash")
-                    .arg("-n")
-                    .arg(dir.path().join(mode).join(path))
-                    .output()
-                    .unwrap();
-                assert!(
-                    check.status.success(),
-                    "{path}: {}",
-                    String::from_utf8_lossy(&check.stderr)
-                );
+                common::assert_shell_syntax(&dir.path().join(mode).join(path));
             }
             if path.ends_with(".tf") {
                 assert!(

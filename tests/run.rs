@@ -85,24 +85,21 @@ fn halved() -> Vec<u8> {
     serde_json::to_vec_pretty(&doc).unwrap()
 }
 
-fn run_in(dir: &Path, url: &str, extra: &[&str]) -> (i32, String) {
-    let out = common::tagwall_in(dir)
-        .args([
-            "run",
-            "--from",
-            url,
-            "--state",
-            "state",
-            "--out",
-            "out",
-            "--detailed-exitcode",
-            "--max-age",
-            "100000",
-        ])
-        .args(extra)
+/// `tagwall run` in `dir` from the mirror at `url`, into `dir/state` and
+/// `dir/out`, with no proxy between it and the loopback mirror.
+fn run_command(dir: &Path, url: &str) -> std::process::Command {
+    let mut cmd = common::tagwall_in(dir);
+    cmd.args(["run", "--from", url, "--state", "state", "--out", "out"])
         .env_remove("HTTP_PROXY")
         .env_remove("http_proxy")
-        .env_remove("ALL_PROXY")
+        .env_remove("ALL_PROXY");
+    cmd
+}
+
+fn run_in(dir: &Path, url: &str, extra: &[&str]) -> (i32, String) {
+    let out = run_command(dir, url)
+        .args(["--detailed-exitcode", "--max-age", "100000"])
+        .args(extra)
         .output()
         .unwrap();
     (
@@ -258,16 +255,7 @@ fn a_run_stopped_part_way_by_any_signal_leaves_whole_outputs_and_the_next_run_su
         .enumerate()
     {
         let signal = signals[round % signals.len()];
-        let child = common::tagwall_in(d)
-            .args([
-                "run",
-                "--from",
-                &mirror.url(),
-                "--state",
-                "state",
-                "--out",
-                "out",
-            ])
+        let child = run_command(d, &mirror.url())
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
@@ -301,16 +289,7 @@ fn two_runs_at_once_never_overlap() {
     let d = dir.path();
     let mirror = Mirror::new(N0804, release("public_20250804.json"));
     *mirror.stall.lock().unwrap() = Duration::from_millis(1500);
-    let first = common::tagwall_in(d)
-        .args([
-            "run",
-            "--from",
-            &mirror.url(),
-            "--state",
-            "state",
-            "--out",
-            "out",
-        ])
+    let first = run_command(d, &mirror.url())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
@@ -337,18 +316,8 @@ fn age_rail_and_the_on_change_hook() {
     let d = dir.path();
     let mirror = Mirror::new(N0804, release("public_20250804.json"));
     // The file is named for 2025-08-04; a 30-day limit refuses it now.
-    let out = common::tagwall_in(d)
-        .args([
-            "run",
-            "--from",
-            &mirror.url(),
-            "--state",
-            "state",
-            "--out",
-            "out",
-            "--max-age",
-            "30",
-        ])
+    let out = run_command(d, &mirror.url())
+        .args(["--max-age", "30"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(3));

@@ -11,7 +11,7 @@ mod common;
 #[path = "vendors_a/sim.rs"]
 mod sim;
 
-use common::{assert_golden, cidrs_in, fixture, read_tree, run, text};
+use common::{assert_golden, cidrs_in, fails, fixture, read_tree, run, text};
 use ipnet::IpNet;
 use sim::State;
 use std::collections::{BTreeMap, BTreeSet};
@@ -841,22 +841,17 @@ fn names_that_map_to_one_are_refused() {
     )
     .unwrap();
     for t in VENDORS {
-        let o = run(
-            dir.path(),
-            &[
-                "build",
-                "--all-tags",
-                "--input",
-                path.to_str().unwrap(),
-                "--target",
-                t,
-                "--out",
-                "o",
-            ],
-        );
-        let (_, stderr) = text(&o);
-        assert_eq!(o.status.code(), Some(2), "{t}: {stderr}");
-        assert!(stderr.contains("both map to the name"), "{t}: {stderr}");
+        let args = [
+            "build",
+            "--all-tags",
+            "--input",
+            path.to_str().unwrap(),
+            "--target",
+            t,
+            "--out",
+            "o",
+        ];
+        fails(dir.path(), &args, 2, "both map to the name");
         assert!(!dir.path().join("o").exists(), "{t}: wrote output");
     }
 }
@@ -872,24 +867,21 @@ fn a_list_the_firewall_would_truncate_is_refused() {
         .collect();
     let path = dir.path().join("huge.json");
     fs::write(&path, tags_json(1, &[("Huge", 1, prefixes)])).unwrap();
-    let o = run(
+    let args = [
+        "build",
+        "--all-tags",
+        "--input",
+        path.to_str().unwrap(),
+        "--target",
+        "panos",
+        "--out",
+        "o",
+    ];
+    fails(
         dir.path(),
-        &[
-            "build",
-            "--all-tags",
-            "--input",
-            path.to_str().unwrap(),
-            "--target",
-            "panos",
-            "--out",
-            "o",
-        ],
-    );
-    let (_, stderr) = text(&o);
-    assert_eq!(o.status.code(), Some(3), "{stderr}");
-    assert!(
-        stderr.contains("target panos: rule \"Huge\": 50001 prefixes, more than the 50000 entries"),
-        "{stderr}"
+        &args,
+        3,
+        "target panos: rule \"Huge\": 50001 prefixes, more than the 50000 entries",
     );
     assert!(!dir.path().join("o").exists());
     // The other targets split the same list into groups.
@@ -922,25 +914,22 @@ fn junos_refuses_local_prefixes_that_fill_a_policy() {
         ),
     );
     let input = fixture("public_20250811.json");
-    let o = run(
+    let args = [
+        "build",
+        "--input",
+        input.to_str().unwrap(),
+        "--policy",
+        policy.to_str().unwrap(),
+        "--target",
+        "junos",
+        "--out",
+        "o",
+    ];
+    fails(
         dir.path(),
-        &[
-            "build",
-            "--input",
-            input.to_str().unwrap(),
-            "--policy",
-            policy.to_str().unwrap(),
-            "--target",
-            "junos",
-            "--out",
-            "o",
-        ],
-    );
-    let (_, stderr) = text(&o);
-    assert_eq!(o.status.code(), Some(3), "{stderr}");
-    assert!(
-        stderr.contains("use 1024 of the 1023 address units a policy holds"),
-        "{stderr}"
+        &args,
+        3,
+        "use 1024 of the 1023 address units a policy holds",
     );
 }
 

@@ -219,12 +219,6 @@ fn rule_label(sel: &SelectedRule<'_>) -> String {
     clean(&text, 256)
 }
 
-fn set_name(target: &Target, sel: &SelectedRule<'_>, family: Family) -> String {
-    // with_set_names has run every name through a Namer, which refuses
-    // collisions; the mapping itself is deterministic.
-    target.names.map(&sel.rule.name, Some(family.short()))
-}
-
 /// Kernel set names of this release's rules, by rule (in selection order):
 /// the IPv4 set's and the IPv6 set's.
 type SetNames = Vec<[String; 2]>;
@@ -293,20 +287,9 @@ fn prefixes(sel: &SelectedRule<'_>, family: Family) -> Vec<String> {
     }
 }
 
-/// The (rule, family) sets of a selection, by set name.
-fn set_names(target: &Target, rules: &[SelectedRule<'_>]) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for sel in rules {
-        for family in [Family::V4, Family::V6] {
-            if has(sel, family) {
-                out.insert(set_name(target, sel, family));
-            }
-        }
-    }
-    out
-}
-
-/// A set's prefixes per set name, for the previous release.
+/// A set's prefixes per set name, for the previous release. (The names were
+/// claimed with this release's by `with_set_names`; the mapping is
+/// deterministic.)
 fn old_sets(target: &Target, job: &Job<'_>) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     if let Some(prev) = &job.previous {
@@ -314,7 +297,8 @@ fn old_sets(target: &Target, job: &Job<'_>) -> BTreeMap<String, Vec<String>> {
             for family in [Family::V4, Family::V6] {
                 let list = prefixes(sel, family);
                 if !list.is_empty() {
-                    out.insert(set_name(target, sel, family), list);
+                    let name = target.names.map(&sel.rule.name, Some(family.short()));
+                    out.insert(name, list);
                 }
             }
         }
@@ -557,8 +541,8 @@ fn nft_context(job: &Job<'_>, target: &Target, names: &SetNames) -> Result<Value
     }
     let delta = job.previous.as_ref().map(|_| {
         let old = old_sets(target, job);
-        let new = set_names(target, &job.selection.rules);
-        let patch = old.keys().cloned().collect::<BTreeSet<_>>() == new;
+        let new: BTreeSet<&String> = sets.iter().map(|s| &s.name).collect();
+        let patch = old.keys().collect::<BTreeSet<_>>() == new;
         let sets: Vec<NftDeltaSet> = if patch {
             sets.iter()
                 .map(|s| {
@@ -747,8 +731,7 @@ fn ipt_lines(m: &Match<'_, '_>, set: &str) -> Vec<String> {
     out
 }
 
-fn ipset_of(target: &Target, sel: &SelectedRule<'_>, family: Family, list: Vec<String>) -> IpSet {
-    let name = set_name(target, sel, family);
+fn ipset_of(name: String, sel: &SelectedRule<'_>, family: Family, list: Vec<String>) -> IpSet {
     IpSet {
         tmp: format!("{name}{IPSET_TMP_SUFFIX}"),
         name,
@@ -782,15 +765,19 @@ fn ipset_of(target: &Target, sel: &SelectedRule<'_>, family: Family, list: Vec<S
 /// whole; a set whose rule is gone is flushed, and `reload_rules` says the
 /// iptables rules must be reloaded from this release.
 pub fn iptables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    with_set_names(target, job, |_| ())?;
+    with_set_names(target, job, |names| ipt_context(job, target, names))?
+}
+
+fn ipt_context(job: &Job<'_>, target: &Target, names: &SetNames) -> Result<Value> {
     let mut ctx = generic_head(job);
     let options = &job.selection.policy.targets.iptables;
     let mut sets = Vec::new();
-    for sel in &job.selection.rules {
+    for (index, sel) in job.selection.rules.iter().enumerate() {
         for family in [Family::V4, Family::V6] {
             let list = prefixes(sel, family);
             if !list.is_empty() {
-                sets.push(ipset_of(target, sel, family, list));
+                let name = names[index][family.slot()].clone();
+                sets.push(ipset_of(name, sel, family, list));
             }
         }
     }
@@ -840,7 +827,7 @@ pub fn iptables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
     let mut v4 = chains_for(Family::V4);
     let mut v6 = chains_for(Family::V6);
     for m in plan(&job.selection.rules) {
-        let set = set_name(target, m.sel, m.family);
+        let set = &names[m.index][m.family.slot()];
         let chains = match m.family {
             Family::V4 => &mut v4,
             Family::V6 => &mut v6,
@@ -848,7 +835,7 @@ pub fn iptables_context(job: &Job<'_>, target: &Target) -> Result<Value> {
         let name = format!("{}-{}", options.chain, m.hook.builtin());
         let comment = provenance(m.sel, job, IPT_MAX_COMMENT);
         if let Some(chain) = chains.iter_mut().find(|c| c.name == name) {
-            for args in ipt_lines(&m, &set) {
+            for args in ipt_lines(&m, set) {
                 chain.rules.push(IptRule {
                     args,
                     verdict: verdict(m.sel.rule.action).1,

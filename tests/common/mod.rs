@@ -35,6 +35,21 @@ pub fn text(out: &Output) -> (String, String) {
     )
 }
 
+/// `bash -n` accepts the shell script at `path` (it parses, nothing runs).
+pub fn assert_shell_syntax(path: &Path) {
+    let check = Command::new("bash")
+        .arg("-n")
+        .arg(path)
+        .output()
+        .expect("run bash");
+    assert!(
+        check.status.success(),
+        "bash -n {}: {}",
+        path.display(),
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
 /// Run `tagwall ARGS` in `cwd`; it must succeed. Returns standard output.
 pub fn ok(cwd: &Path, args: &[&str]) -> String {
     let out = run(cwd, args);
