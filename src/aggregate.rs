@@ -372,8 +372,8 @@ pub fn push_v4_prefix(out: &mut String, addr: u32, len: u8) {
     push_decimal(out, u32::from(len));
 }
 
-/// Append `a.b.c.d`.
-fn push_v4(out: &mut String, addr: u32) {
+/// Append the address `a.b.c.d`, as [`push_v4_prefix`] writes it.
+pub fn push_v4(out: &mut String, addr: u32) {
     for (i, shift) in [24, 16, 8, 0].into_iter().enumerate() {
         if i > 0 {
             out.push('.');
@@ -410,7 +410,8 @@ pub fn push_v6_prefix(out: &mut String, addr: u128, len: u8) {
     push_decimal(out, u32::from(len));
 }
 
-fn push_v6(out: &mut String, addr: u128) {
+/// Append an IPv6 address, as [`push_v6_prefix`] writes it.
+pub fn push_v6(out: &mut String, addr: u128) {
     if addr >> 32 == 0xffff {
         out.push_str("::ffff:");
         push_v4(out, addr as u32);

@@ -369,17 +369,28 @@ pub fn render_outputs(inputs: &RenderInputs<'_>) -> Result<Outputs> {
 
 /// Run the whole build: every stage, then one atomic write.
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
-    let (loaded, previous_loaded) = load_build_inputs(opts)?;
-    let file = loaded.parse()?;
+    // The templates do not depend on the input: they compile while it is
+    // read and checked. Errors are still reported in the order of the
+    // stages (input, policy, selection, then targets and templates). A state
+    // folder may hold a previous release, so its deltas are compiled too.
+    let deltas = opts.previous.is_some() || opts.state.is_some();
+    let (read, compiled) = rayon::join(
+        || -> Result<_> {
+            let (loaded, previous_loaded) = load_build_inputs(opts)?;
+            let file = loaded.parse()?;
+            Ok((loaded, previous_loaded, file))
+        },
+        || -> Result<_> {
+            let targets = find_targets(&opts.targets)?;
+            let engine = Engine::new(opts.templates.as_deref(), &targets, deltas)?;
+            Ok((targets, engine))
+        },
+    );
+    let (loaded, previous_loaded, file) = read?;
     let policy = load_policy(opts.policy.as_deref())?;
     let selection = resolve(&file, &policy, opts.all_tags, opts.nsg_mode)?;
     interrupt::check()?;
-    let targets = find_targets(&opts.targets)?;
-    let engine = Engine::new(
-        opts.templates.as_deref(),
-        &targets,
-        previous_loaded.is_some(),
-    )?;
+    let (targets, engine) = compiled?;
     let previous_file = previous_loaded.as_ref().map(Loaded::parse).transpose()?;
     if let Some(old) = &previous_file
         && old.cloud != file.cloud

@@ -513,16 +513,14 @@ fn lines(
         return Ok(());
     }
     let mut buf = String::with_capacity(items.len() * (fmt.len() + sep.len() + 24));
+    let mut scratch = String::new();
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
             buf.push_str(&sep);
         }
         let text = text_of(item)?;
-        let net: Option<IpNet> = if needs_net {
-            Some(
-                text.parse()
-                    .map_err(|_| other(format!("lines: {text:?} is not a prefix")))?,
-            )
+        let net = if needs_net {
+            Some(item_prefix(text)?)
         } else {
             None
         };
@@ -531,41 +529,96 @@ fn lines(
                 (Piece::Text(t), _) => buf.push_str(t),
                 (Piece::Item, _) => quote.write(text, &mut buf),
                 (Piece::Named(name), _) => buf.push_str(&named[name]),
-                (Piece::Addr, Some(n)) => buf.push_str(&n.network().to_string()),
-                (Piece::Len, Some(n)) => buf.push_str(&n.prefix_len().to_string()),
-                (Piece::Mask, Some(IpNet::V4(n))) => buf.push_str(&n.netmask().to_string()),
-                (Piece::Wildcard, Some(IpNet::V4(n))) => buf.push_str(&n.hostmask().to_string()),
+                (Piece::Addr, Some(n)) => push_addr(&mut buf, n.network()),
+                (Piece::Len, Some(n)) => push_number(&mut buf, n.prefix_len()),
+                (Piece::Mask, Some(IpNet::V4(n))) => push_addr(&mut buf, n.netmask().into()),
+                (Piece::Wildcard, Some(IpNet::V4(n))) => push_addr(&mut buf, n.hostmask().into()),
                 (Piece::Mask | Piece::Wildcard, Some(IpNet::V6(n))) => {
-                    buf.push_str(&n.prefix_len().to_string())
+                    push_number(&mut buf, n.prefix_len())
                 }
-                (Piece::Last, Some(n)) => buf.push_str(&n.broadcast().to_string()),
-                (Piece::Id, Some(n)) => {
-                    buf.extend(n.to_string().chars().map(|c| match c {
-                        ':' | '/' => '_',
-                        c => c,
-                    }));
-                }
-                (Piece::AddrId, Some(n)) => {
-                    buf.extend(n.network().to_string().chars().map(|c| match c {
-                        ':' => '_',
-                        c => c,
-                    }));
-                }
-                (Piece::Word, Some(n)) => buf.extend(
-                    n.to_string()
-                        .chars()
-                        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }),
+                (Piece::Last, Some(n)) => push_addr(&mut buf, n.broadcast()),
+                (Piece::Id, Some(n)) => push_mapped(
+                    &mut buf,
+                    &mut scratch,
+                    |b| push_prefix(b, n),
+                    |c| {
+                        if c == ':' || c == '/' { '_' } else { c }
+                    },
+                ),
+                (Piece::AddrId, Some(n)) => push_mapped(
+                    &mut buf,
+                    &mut scratch,
+                    |b| push_addr(b, n.network()),
+                    |c| {
+                        if c == ':' { '_' } else { c }
+                    },
+                ),
+                (Piece::Word, Some(n)) => push_mapped(
+                    &mut buf,
+                    &mut scratch,
+                    |b| push_prefix(b, n),
+                    |c| {
+                        if c.is_ascii_alphanumeric() { c } else { '_' }
+                    },
                 ),
                 (Piece::Compact, Some(IpNet::V4(n))) if n.prefix_len() == 32 => {
-                    buf.push_str(&n.addr().to_string())
+                    push_addr(&mut buf, n.addr().into())
                 }
-                (Piece::Compact, Some(n)) => buf.push_str(&n.to_string()),
+                (Piece::Compact, Some(n)) => push_prefix(&mut buf, n),
                 _ => unreachable!("needs_net covers every prefix placeholder"),
             }
         }
     }
     out.write(&buf)?;
     Ok(())
+}
+
+/// A `lines` item as a prefix: the canonical form every context holds is
+/// read directly, anything else by the general parser.
+fn item_prefix(text: &str) -> Result<IpNet, RenderError> {
+    let bytes = text.as_bytes();
+    if let Some(n) = crate::source::canonical_v4_prefix(bytes) {
+        return Ok(IpNet::V4(n));
+    }
+    if let Some(n) = crate::source::canonical_v6_prefix(bytes) {
+        return Ok(IpNet::V6(n));
+    }
+    text.parse()
+        .map_err(|_| other(format!("lines: {text:?} is not a prefix")))
+}
+
+/// Write an address as the standard library prints it, without its
+/// formatting machinery.
+fn push_addr(buf: &mut String, addr: std::net::IpAddr) {
+    match addr {
+        std::net::IpAddr::V4(a) => crate::aggregate::push_v4(buf, a.into()),
+        std::net::IpAddr::V6(a) => crate::aggregate::push_v6(buf, a.into()),
+    }
+}
+
+fn push_prefix(buf: &mut String, net: &IpNet) {
+    match net {
+        IpNet::V4(n) => crate::aggregate::push_v4_prefix(buf, n.addr().into(), n.prefix_len()),
+        IpNet::V6(n) => crate::aggregate::push_v6_prefix(buf, n.addr().into(), n.prefix_len()),
+    }
+}
+
+fn push_number(buf: &mut String, n: u8) {
+    use std::fmt::Write;
+    let _ = write!(buf, "{n}");
+}
+
+/// Write what `write` writes (through `scratch`), each character mapped
+/// through `map`.
+fn push_mapped(
+    buf: &mut String,
+    scratch: &mut String,
+    write: impl FnOnce(&mut String),
+    map: impl Fn(char) -> char,
+) {
+    scratch.clear();
+    write(scratch);
+    buf.extend(scratch.chars().map(map));
 }
 
 #[cfg(test)]

@@ -225,13 +225,13 @@ impl Engine {
         {
             for rule in rules {
                 if spec.each == Each::Rule {
-                    let ctx = with(&root, &[("rule", rule.clone())]);
+                    let ctx = with(&root, [("rule", rule.clone())]);
                     self.emit(target, spec, &ctx.into(), &mut files)?;
                     continue;
                 }
                 let head = without(rule, &["families", "delta_families"]);
                 for family in rule["families"].as_array().unwrap_or(&empty) {
-                    let ctx = with(&root, &[("rule", head.clone()), ("family", family.clone())]);
+                    let ctx = with(&root, [("rule", head.clone()), ("family", family.clone())]);
                     self.emit(target, spec, &ctx.into(), &mut files)?;
                 }
             }
@@ -242,7 +242,7 @@ impl Engine {
             let Each::Item(key) = spec.each else { continue };
             let base = only(&root, &["tool", "source", "previous"]);
             for item in root[key].as_array().unwrap_or(&empty) {
-                let ctx = with(&base, &[("item", item.clone())]);
+                let ctx = with(&base, [("item", item.clone())]);
                 self.emit(target, spec, &ctx.into(), &mut files)?;
             }
         }
@@ -312,13 +312,13 @@ fn path_template_name(spec: &FileSpec) -> String {
 pub const WHOLE_POLICY_KEYS: &[&str] = &["rules", "removed_rules", "plan", "delta"];
 
 /// The top level of `root` without its whole-policy keys, plus `extra` keys.
-fn with(root: &Value, extra: &[(&str, Value)]) -> Value {
+fn with<const N: usize>(root: &Value, extra: [(&str, Value); N]) -> Value {
     let mut obj = match without(root, WHOLE_POLICY_KEYS) {
         Value::Object(m) => m,
         _ => serde_json::Map::new(),
     };
     for (k, v) in extra {
-        obj.insert((*k).to_string(), v.clone());
+        obj.insert(k.to_string(), v);
     }
     Value::Object(obj)
 }
@@ -439,30 +439,23 @@ pub fn generic_context(job: &Job<'_>, target: &Target) -> Result<Value> {
                     .into_iter()
                     .filter(|(_, _, list)| !list.is_empty())
                     .map(|(name, short, list)| {
-                        Ok(json!({
-                            "name": name,
-                            "short": short,
-                            "ident": namer.name(&old.rule.name, Some(short))?,
-                            "count": list.len(),
-                            "prefixes": list,
-                        }))
+                        let ident = namer.name(&old.rule.name, Some(short))?;
+                        Ok(family_value(name, short, ident, list))
                     })
                     .collect::<Result<Vec<_>>>()?;
-                removed_rules.push(json!({
+                let mut removed = json!({
                     "name": old.rule.name,
                     "ident": namer.name(&old.rule.name, None)?,
-                    "families": families,
-                }));
+                });
+                removed["families"] = Value::Array(families);
+                removed_rules.push(removed);
             }
         }
     }
-    Ok(json!({
-        "tool": {"name": "tagwall", "version": env!("CARGO_PKG_VERSION")},
-        "source": job.provenance,
-        "previous": job.previous.as_ref().map(|p| &p.provenance),
-        "rules": rules,
-        "removed_rules": removed_rules,
-    }))
+    let mut ctx = generic_head(job);
+    ctx["rules"] = Value::Array(rules);
+    ctx["removed_rules"] = Value::Array(removed_rules);
+    Ok(ctx)
 }
 
 /// The top of the context without any rule: `tool`, `source`, `previous`,
@@ -508,26 +501,15 @@ fn rule_context(
         }
         let ident = namer.name(&rule.name, Some(short))?;
         if old_lists.is_some() {
-            delta_families.push(json!({
-                "name": name,
-                "short": short,
-                "ident": ident,
-                "count": list.len(),
-                "added": minus(&list, old_list),
-                "removed": minus(old_list, &list),
-                "prefixes": list,
-            }));
+            let mut family = family_value(name, short, ident.clone(), list.clone());
+            family["added"] = minus(&list, old_list).into();
+            family["removed"] = minus(old_list, &list).into();
+            delta_families.push(family);
         }
         if list.is_empty() {
             continue;
         }
-        families.push(json!({
-            "name": name,
-            "short": short,
-            "ident": ident,
-            "count": list.len(),
-            "prefixes": list,
-        }));
+        families.push(family_value(name, short, ident, list));
     }
     let tags: Vec<Value> = sel
         .tags
@@ -535,7 +517,7 @@ fn rule_context(
         .map(|t| json!({"name": t.name, "change_number": t.change_number, "region": t.region}))
         .collect();
     let tag_names: Vec<&str> = sel.tags.iter().map(|t| t.name.as_str()).collect();
-    Ok(json!({
+    let mut ctx = json!({
         "name": rule.name,
         "ident": namer.name(&rule.name, None)?,
         "description": rule.description.clone().unwrap_or_else(|| tag_names.join(", ")),
@@ -550,9 +532,18 @@ fn rule_context(
             "prefixes": rule.local.prefixes.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "interface": rule.local.interface,
         },
-        "tags": tags,
         "tag_names": tag_names.join(", "),
-        "families": families,
-        "delta_families": delta_families,
-    }))
+    });
+    ctx["tags"] = Value::Array(tags);
+    ctx["families"] = Value::Array(families);
+    ctx["delta_families"] = Value::Array(delta_families);
+    Ok(ctx)
+}
+
+/// `{name, short, ident, count, prefixes[]}`, the list moved in, not copied
+/// (`json!` would copy it).
+fn family_value(name: &str, short: &str, ident: String, list: Vec<String>) -> Value {
+    let mut family = json!({"name": name, "short": short, "ident": ident, "count": list.len()});
+    family["prefixes"] = list.into();
+    family
 }
