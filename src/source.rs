@@ -233,26 +233,85 @@ pub fn canonical_v4_prefix(s: &[u8]) -> Option<ipnet::Ipv4Net> {
 /// [`crate::aggregate::push_v6_prefix`] writes it) with no host bits; `None`
 /// for anything else (the general parser then decides, and explains).
 pub fn canonical_v6_prefix(s: &[u8]) -> Option<ipnet::Ipv6Net> {
-    let text = std::str::from_utf8(s).ok()?;
-    let (addr, len) = text.split_once('/')?;
-    if len.is_empty() || len.len() > 3 || (len.len() > 1 && len.starts_with('0')) {
+    let slash = s.iter().position(|&b| b == b'/')?;
+    let (addr, len) = (&s[..slash], &s[slash + 1..]);
+    if len.is_empty()
+        || len.len() > 3
+        || (len.len() > 1 && len[0] == b'0')
+        || !len.iter().all(u8::is_ascii_digit)
+    {
         return None;
     }
-    let len: u8 = len.parse().ok().filter(|&n| n <= 128)?;
-    let addr: std::net::Ipv6Addr = addr.parse().ok()?;
-    let net = ipnet::Ipv6Net::new(addr, len).ok()?;
+    let len = len.iter().fold(0u32, |n, &b| n * 10 + u32::from(b - b'0'));
+    let len = u8::try_from(len).ok().filter(|&n| n <= 128)?;
+    // Groups of hex digits are read here; anything else (an embedded IPv4
+    // address) by the standard library.
+    let addr = match v6_groups(addr) {
+        Some(a) => a,
+        None => u128::from(
+            std::str::from_utf8(addr)
+                .ok()?
+                .parse::<std::net::Ipv6Addr>()
+                .ok()?,
+        ),
+    };
+    let net = ipnet::Ipv6Net::new(addr.into(), len).ok()?;
     if net.trunc() != net {
         return None;
     }
+    // What was read is accepted only if it prints back as exactly the
+    // same text: the canonical form is unique, so this also proves it was
+    // read right.
     thread_local! {
         static CANONICAL: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
     let same = CANONICAL.with_borrow_mut(|canonical| {
         canonical.clear();
-        crate::aggregate::push_v6_prefix(canonical, u128::from(addr), len);
+        crate::aggregate::push_v6_prefix(canonical, addr, len);
         canonical.as_bytes() == s
     });
     same.then_some(net)
+}
+
+/// An IPv6 address of colon-separated groups of one to four hex digits, at
+/// most one `::`; `None` for anything else.
+fn v6_groups(s: &[u8]) -> Option<u128> {
+    fn groups(part: &[u8], out: &mut [u16; 8], n: &mut usize) -> Option<()> {
+        if part.is_empty() {
+            return Some(());
+        }
+        for group in part.split(|&b| b == b':') {
+            if group.is_empty() || group.len() > 4 || *n == 8 {
+                return None;
+            }
+            let mut value: u16 = 0;
+            for &b in group {
+                value = (value << 4) | u16::from(char::from(b).to_digit(16)? as u8);
+            }
+            out[*n] = value;
+            *n += 1;
+        }
+        Some(())
+    }
+    let gap = s.windows(2).position(|w| w == b"::");
+    let (head, tail) = match gap {
+        Some(i) => (&s[..i], &s[i + 2..]),
+        None => (s, &s[..0]),
+    };
+    let (mut high, mut low) = ([0u16; 8], [0u16; 8]);
+    let (mut h, mut t) = (0, 0);
+    groups(head, &mut high, &mut h)?;
+    groups(tail, &mut low, &mut t)?;
+    let fits = match gap {
+        Some(_) => h + t <= 7,
+        None => h == 8,
+    };
+    if !fits {
+        return None;
+    }
+    let mut all = high;
+    all[8 - t..].copy_from_slice(&low[..t]);
+    Some(all.iter().fold(0u128, |a, &g| (a << 16) | u128::from(g)))
 }
 
 /// `a.b.c.d` or `a.b.c.d/n` in canonical decimal with no host bits, as an

@@ -135,6 +135,39 @@ proptest! {
     }
 
     #[test]
+    fn canonical_ipv6_check_agrees_with_the_standard_library(
+        addr in ipv6_with_zero_runs(),
+        len in 0u8..=130,
+        truncate in prop::bool::weighted(0.8),
+        edits in prop::collection::vec((any::<prop::sample::Index>(), 0u8..3, prop::sample::select(b":.0123456789abcdefABCDEF/".to_vec())), 0..3),
+    ) {
+        // A canonical prefix (mostly without host bits), then up to two
+        // characters inserted, deleted or replaced: text that is almost, or
+        // exactly, canonical.
+        let addr = match len {
+            0 if truncate => 0,
+            1..=127 if truncate => addr & (u128::MAX << (128 - len)),
+            _ => addr,
+        };
+        let mut text = format!("{}/{len}", Ipv6Addr::from(addr)).into_bytes();
+        for (at, op, c) in edits {
+            let i = at.index(text.len() + 1);
+            match op {
+                0 => text.insert(i, c),
+                1 if i < text.len() => { text.remove(i); }
+                _ if i < text.len() => text[i] = c,
+                _ => {}
+            }
+        }
+        let text = String::from_utf8(text).unwrap();
+        let oracle = text.split_once('/').and_then(|(a, l)| {
+            let net = Ipv6Net::new(a.parse().ok()?, l.parse().ok()?).ok()?;
+            (net.trunc() == net && net.to_string() == text).then_some(net)
+        });
+        prop_assert_eq!(tagwall::source::canonical_v6_prefix(text.as_bytes()), oracle, "{}", text);
+    }
+
+    #[test]
     fn minimal_as_ipnet_finds_it(input in prefixes()) {
         let ours = aggregate(&input);
         prop_assert_eq!(ours, IpNet::aggregate(&input));
