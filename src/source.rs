@@ -59,6 +59,13 @@ impl Loaded {
         self.digest.get_or_init(|| sha256_hex(&self.bytes)).clone()
     }
 
+    /// Free the bytes once they are parsed (the model owns everything it
+    /// needs); the digest is kept, computed first if it was not yet.
+    pub fn release(&mut self) {
+        self.sha256();
+        self.bytes = Vec::new();
+    }
+
     /// Parse and validate the bytes. The digest, which every output's
     /// provenance carries, is computed on another thread meanwhile.
     pub fn parse(&self) -> Result<ServiceTags> {

@@ -263,8 +263,10 @@ impl Engine {
     ) -> Result<()> {
         let path = self.run(&path_template_name(spec), ctx)?;
         // Room for the whole file at once: a file is mostly the context's
-        // text, and a buffer grown step by step copies and touches it twice.
-        let mut text = Vec::with_capacity(text_len(ctx.data()) + 4096);
+        // text, written out with some more around it. Room never written
+        // costs no memory, while a buffer that grows is copied, and the copy
+        // it leaves stays resident until the allocator returns it.
+        let mut text = Vec::with_capacity(4 * text_len(ctx.data()) + 4096);
         self.hb
             .render_with_context_to_write(spec.template, ctx, &mut text)
             .map_err(|e| Error::Template {

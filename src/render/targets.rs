@@ -529,7 +529,7 @@ pub static TARGETS: &[Target] = &[
             },
         ],
         chunk_size: Some(600),
-        context: vendor::context,
+        context: vendor::plan_context,
     },
     Target {
         name: "cisco-asa",
@@ -559,7 +559,7 @@ pub static TARGETS: &[Target] = &[
             },
         ],
         chunk_size: None,
-        context: vendor::context,
+        context: vendor::plan_context,
     },
     Target {
         name: "junos",
@@ -632,7 +632,7 @@ pub static TARGETS: &[Target] = &[
             },
         ],
         chunk_size: None,
-        context: vendor::context,
+        context: vendor::plan_context,
     },
 ];
 

@@ -27,7 +27,7 @@
 use super::chunk;
 use super::helpers::safe_text;
 use super::names::NameRules;
-use super::{Job, Provenance, Target, generic_context};
+use super::{Job, Provenance, Target, generic_context, generic_head};
 use crate::error::{Error, Result};
 use crate::policy::{Action, Direction, Protocol, Rule};
 use crate::select::Selection;
@@ -394,8 +394,20 @@ pub struct Delta {
 
 /// The context of a vendor target: [`generic_context`] plus `plan`,
 /// `limits` (the row's limits by name) and, with a previous release, `delta`.
+/// For targets whose files also list each rule's prefixes (PAN-OS EDLs,
+/// Junos prefix lists).
 pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    let mut ctx = generic_context(job, target)?;
+    with_plan(generic_context(job, target)?, job, target)
+}
+
+/// [`context`] without the generic rule lists (`rules` and `removed_rules`
+/// are empty), for targets whose files render the plan alone: with
+/// `--all-tags` the lists would hold every prefix once more.
+pub fn plan_context(job: &Job<'_>, target: &Target) -> Result<Value> {
+    with_plan(generic_head(job), job, target)
+}
+
+fn with_plan(mut ctx: Value, job: &Job<'_>, target: &Target) -> Result<Value> {
     ctx["limits"] = target
         .limits
         .iter()
