@@ -423,9 +423,48 @@ fn with_plan(mut ctx: Value, job: &Job<'_>, target: &Target) -> Result<Value> {
         }
         None => None,
     };
-    ctx["plan"] = serde_json::to_value(&plan).map_err(|e| internal(target, e))?;
+    ctx["plan"] = plan_value(plan).map_err(|e| internal(target, e))?;
     ctx["delta"] = serde_json::to_value(&delta).map_err(|e| internal(target, e))?;
     Ok(ctx)
+}
+
+/// The plan as JSON, taken apart as it is converted: each element is freed
+/// once converted, so its memory serves the next one, and prefix lists move
+/// in whole (with `--all-tags`, the plan and a full copy of it would
+/// otherwise be resident together).
+fn plan_value(plan: Plan) -> serde_json::Result<Value> {
+    fn each<T: Serialize>(items: Vec<T>) -> serde_json::Result<Value> {
+        items
+            .into_iter()
+            .map(|item| serde_json::to_value(&item))
+            .collect::<serde_json::Result<Vec<_>>>()
+            .map(Value::Array)
+    }
+    let Plan {
+        addresses: Families { v4, v6, count },
+        groups,
+        locals,
+        services,
+        policies,
+        edls,
+        edl_entries,
+        entries,
+        elements,
+    } = plan;
+    let mut value = serde_json::json!({
+        "addresses": {"count": count},
+        "edl_entries": edl_entries,
+        "entries": entries,
+        "elements": elements,
+    });
+    value["addresses"]["v4"] = v4.into();
+    value["addresses"]["v6"] = v6.into();
+    value["groups"] = each(groups)?;
+    value["locals"] = each(locals)?;
+    value["services"] = each(services)?;
+    value["policies"] = each(policies)?;
+    value["edls"] = each(edls)?;
+    Ok(value)
 }
 
 fn internal(target: &Target, e: impl std::fmt::Display) -> Error {
