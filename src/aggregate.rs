@@ -347,14 +347,16 @@ pub fn aggregate(nets: &[IpNet]) -> Vec<IpNet> {
     AddressSet::from_prefixes(nets).prefixes()
 }
 
-/// Prefixes as CIDR strings, each written by `push`.
+/// Prefixes as CIDR strings, each written by `push`, each allocated at its
+/// own length (an export of every tag holds a few hundred thousand).
 fn cidr_strings<A>(prefixes: Vec<(A, u8)>, push: fn(&mut String, A, u8)) -> Vec<String> {
+    let mut scratch = String::with_capacity(43);
     prefixes
         .into_iter()
         .map(|(addr, len)| {
-            let mut s = String::with_capacity(43);
-            push(&mut s, addr, len);
-            s
+            scratch.clear();
+            push(&mut scratch, addr, len);
+            scratch.as_str().to_owned()
         })
         .collect()
 }

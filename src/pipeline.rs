@@ -10,7 +10,7 @@ use crate::interrupt;
 use crate::model::ServiceTags;
 use crate::policy::{NsgMode, Policy};
 use crate::render::report;
-use crate::render::{Engine, Job, Previous, Provenance, Target, find_targets};
+use crate::render::{Engine, InMemory, Job, Previous, Provenance, Sink, Target, find_targets};
 use crate::select::{Selection, all_tags_policy, select, select_older};
 use crate::source::{self, Loaded, sha256_hex};
 use crate::state::State;
@@ -296,8 +296,31 @@ pub struct Outputs {
     pub diff: Option<diff::Diff>,
 }
 
+/// What a render produced besides its files.
+pub struct Rendered {
+    /// The manifest, without its `files` digests (the write stage adds them).
+    pub manifest: serde_json::Value,
+    /// The targets rendered.
+    pub targets: Vec<&'static str>,
+    /// The comparison with the previous release, when there is one.
+    pub diff: Option<diff::Diff>,
+}
+
 /// Render every target, and with a previous release the change report, in memory.
 pub fn render_outputs(inputs: &RenderInputs<'_>) -> Result<Outputs> {
+    let sink = InMemory::default();
+    let rendered = render_into(inputs, &sink)?;
+    Ok(Outputs {
+        files: sink.into_files(),
+        manifest: rendered.manifest,
+        targets: rendered.targets,
+        diff: rendered.diff,
+    })
+}
+
+/// Render every target, and with a previous release the change report,
+/// into `sink`.
+pub fn render_into(inputs: &RenderInputs<'_>, sink: &dyn Sink) -> Result<Rendered> {
     let input = provenance(inputs.loaded, inputs.file);
     let previous = inputs.previous.map(|(l, f, s)| (provenance(l, f), f, s));
     let job = Job {
@@ -308,9 +331,8 @@ pub fn render_outputs(inputs: &RenderInputs<'_>) -> Result<Outputs> {
             provenance: p.clone(),
         }),
     };
-    let rendered = inputs.engine.render(&job, inputs.targets)?;
+    inputs.engine.render(&job, inputs.targets, sink)?;
     interrupt::check()?;
-    let mut files = BTreeMap::new();
     let mut change = None;
     if let Some((prev, old, _)) = &previous {
         let scope = if inputs.all_tags {
@@ -319,17 +341,9 @@ pub fn render_outputs(inputs: &RenderInputs<'_>) -> Result<Outputs> {
             Scope::Policy(Box::new(inputs.policy.policy.clone()))
         };
         let d = diff::diff(old, prev.clone(), inputs.file, input.clone(), &scope)?;
-        files.insert(
-            PathBuf::from(DIFF_MARKDOWN),
-            report::markdown(&d)?.into_bytes(),
-        );
-        files.insert(PathBuf::from(DIFF_JSON), report::json(&d)?.into_bytes());
+        store(sink, DIFF_MARKDOWN, report::markdown(&d)?.as_bytes())?;
+        store(sink, DIFF_JSON, report::json(&d)?.as_bytes())?;
         change = Some(d);
-    }
-    for (target, outputs) in rendered {
-        for (path, bytes) in outputs {
-            files.insert(Path::new(target.name).join(path), bytes);
-        }
     }
     let names: Vec<&'static str> = inputs.targets.iter().map(|t| t.name).collect();
     let manifest = Manifest {
@@ -359,12 +373,21 @@ pub fn render_outputs(inputs: &RenderInputs<'_>) -> Result<Outputs> {
         name: "manifest.json".into(),
         message: e.to_string(),
     })?;
-    Ok(Outputs {
-        files,
+    Ok(Rendered {
         manifest,
         targets: names,
         diff: change,
     })
+}
+
+/// Store a file whose bytes are known.
+fn store(sink: &dyn Sink, name: &str, bytes: &[u8]) -> Result<()> {
+    let path = Path::new(name);
+    sink.file(path, &|| bytes.len(), &mut |out| {
+        out.write_all(bytes)
+            .map_err(|e| Error::io("cannot write", path, e))
+    })?;
+    Ok(())
 }
 
 /// Run the whole build: every stage, then one atomic write.
@@ -411,16 +434,22 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         (Some(l), Some(f), Some(s)) => Some((l, f, s)),
         _ => None,
     };
-    let outputs = render_outputs(&RenderInputs {
-        loaded: &loaded,
-        file: &file,
-        selection: &selection,
-        previous,
-        policy: &policy,
-        all_tags: opts.all_tags,
-        targets: &targets,
-        engine: &engine,
-    })?;
+    // Files go to disk as they are rendered: an export of every tag never
+    // holds all of its files in memory at once.
+    let staging = write::Staging::new(&opts.out)?;
+    let rendered = render_into(
+        &RenderInputs {
+            loaded: &loaded,
+            file: &file,
+            selection: &selection,
+            previous,
+            policy: &policy,
+            all_tags: opts.all_tags,
+            targets: &targets,
+            engine: &engine,
+        },
+        &staging,
+    )?;
     let report = BuildReport {
         out: opts.out.clone(),
         input: provenance(&loaded, &file),
@@ -428,17 +457,17 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             .as_ref()
             .zip(previous_file.as_ref())
             .map(|(l, f)| provenance(l, f).file),
-        targets: outputs.targets.clone(),
-        files: outputs.files.len(),
+        targets: rendered.targets.clone(),
+        files: staging.files(),
         rules: selection.rules.len(),
         warnings: selection.warnings.clone(),
     };
     // What was resolved and compiled is freed on another thread while the
-    // output is written and flushed (with `--all-tags`, tens of thousands of
-    // allocations).
+    // output is flushed and swapped in (with `--all-tags`, tens of thousands
+    // of allocations).
     let (_, written) = rayon::join(
         move || drop((selection, previous_selection, engine)),
-        || write::commit(&opts.out, &outputs.files, &outputs.manifest),
+        || staging.commit(&rendered.manifest, false),
     );
     written?;
     Ok(report)

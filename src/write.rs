@@ -1,6 +1,7 @@
 //! Writing outputs: the whole output folder changes at once, or not at all.
 //!
-//! Files are written into a fresh folder beside the output folder, flushed to
+//! Files are written into a fresh folder beside the output folder (a build
+//! streams each file there as it is rendered, see [`Staging`]), flushed to
 //! disk, and then swapped in with one `renameat2(RENAME_EXCHANGE)` (a plain
 //! rename when there is nothing to replace). A failure at any point leaves
 //! the old folder exactly as it was. A non-empty folder without a tagwall
@@ -10,10 +11,12 @@ use crate::error::{Error, Result};
 use crate::source::sha256_hex;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// Name of the manifest at the top of an output folder.
 pub const MANIFEST: &str = "manifest.json";
@@ -55,79 +58,224 @@ pub fn commit_keeping<M: Serialize>(
     manifest: &M,
     keep_previous: bool,
 ) -> Result<()> {
-    check_replaceable(out)?;
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(|e| Error::io("cannot create folder", &parent, e))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".tagwall-staging-")
-        .tempdir_in(&parent)
-        .map_err(|e| Error::io("cannot create a staging folder in", &parent, e))?;
-    let dirs: std::collections::BTreeSet<&Path> = files.keys().filter_map(|r| r.parent()).collect();
-    for dir in dirs {
-        let dir = staging.path().join(dir);
-        fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create folder", &dir, e))?;
-    }
+    let staging = Staging::new(out)?;
     // Files are written, and hashed for the manifest, in parallel.
-    let entries = files
+    files
         .par_iter()
-        .map(|(rel, bytes)| {
-            let path = staging.path().join(rel);
-            let (sha256, written) = rayon::join(|| sha256_hex(bytes), || fs::write(&path, bytes));
-            written.map_err(|e| Error::io("cannot write", &path, e))?;
-            let entry = FileEntry {
-                sha256,
-                bytes: bytes.len(),
-            };
-            Ok((rel.to_string_lossy().replace('\\', "/"), entry))
-        })
-        .collect::<Result<BTreeMap<_, _>>>()?;
-    let mut doc = serde_json::to_value(manifest).map_err(|e| Error::Output {
-        path: out.to_path_buf(),
-        message: format!("cannot build the manifest: {e}"),
-    })?;
-    doc["files"] = serde_json::to_value(&entries).unwrap_or_default();
-    let mut text = serde_json::to_vec_pretty(&doc).unwrap_or_default();
-    text.push(b'\n');
-    let manifest_path = staging.path().join(MANIFEST);
-    fs::write(&manifest_path, &text).map_err(|e| Error::io("cannot write", &manifest_path, e))?;
-    // One syncfs flushes every staged file and folder before the swap; an
-    // fsync per file would cost seconds on an --all-tags build.
-    let dir =
-        File::open(staging.path()).map_err(|e| Error::io("cannot open", staging.path(), e))?;
-    rustix::fs::syncfs(&dir).map_err(|e| Error::io("cannot flush", staging.path(), e.into()))?;
+        .try_for_each(|(rel, bytes)| staging.write(rel, bytes))?;
+    staging.commit(manifest, keep_previous)
+}
 
-    // The last moment to stop: after this the new output is in place.
-    crate::interrupt::check()?;
-    if out.exists() {
-        rustix::fs::renameat_with(
-            rustix::fs::CWD,
-            staging.path(),
-            rustix::fs::CWD,
-            out,
-            rustix::fs::RenameFlags::EXCHANGE,
-        )
-        .map_err(|e| Error::io("cannot swap in the new output folder", out, e.into()))?;
-        // `staging` now holds the previous output; dropping it removes it.
-        if keep_previous {
-            let kept = previous_folder(out);
-            if kept.exists() {
-                fs::remove_dir_all(&kept).map_err(|e| Error::io("cannot remove", &kept, e))?;
-            }
-            let old = staging.keep();
-            fs::rename(&old, &kept)
-                .map_err(|e| Error::io("cannot keep the previous output as", &kept, e))?;
-        }
-    } else {
-        let staged = staging.keep();
-        fs::rename(&staged, out).map_err(|e| {
-            let _ = fs::remove_dir_all(&staged);
-            Error::io("cannot move the new output folder to", out, e)
-        })?;
+/// A new output folder being filled, beside the one it will replace.
+///
+/// Files go in as they are produced ([`Staging::create`] streams a file's
+/// bytes to disk and hashes them on the way), from any thread. Nothing is
+/// visible at `out` until [`Staging::commit`]; dropped without it, the
+/// staging folder is removed, and so are the folders created to hold it.
+pub struct Staging {
+    out: PathBuf,
+    parent: PathBuf,
+    /// The first of the folders above `out` that did not exist, if any.
+    created: Option<PathBuf>,
+    dir: Option<tempfile::TempDir>,
+    made: Mutex<BTreeSet<PathBuf>>,
+    entries: Mutex<BTreeMap<String, FileEntry>>,
+}
+
+impl Staging {
+    /// Start a new output for `out`, which must be a tagwall output folder,
+    /// an empty one, or not exist yet.
+    pub fn new(out: &Path) -> Result<Staging> {
+        check_replaceable(out)?;
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let created = parent
+            .ancestors()
+            .take_while(|a| !a.as_os_str().is_empty() && !a.exists())
+            .last()
+            .map(Path::to_path_buf);
+        fs::create_dir_all(&parent).map_err(|e| Error::io("cannot create folder", &parent, e))?;
+        let mut staging = Staging {
+            out: out.to_path_buf(),
+            parent,
+            created,
+            dir: None,
+            made: Mutex::new(BTreeSet::new()),
+            entries: Mutex::new(BTreeMap::new()),
+        };
+        let dir = tempfile::Builder::new()
+            .prefix(".tagwall-staging-")
+            .tempdir_in(&staging.parent)
+            .map_err(|e| Error::io("cannot create a staging folder in", &staging.parent, e))?;
+        staging.dir = Some(dir);
+        Ok(staging)
     }
-    sync_dir(&parent)
+
+    /// Number of files written so far.
+    pub fn files(&self) -> usize {
+        self.entries.lock().expect("entries").len()
+    }
+
+    fn root(&self) -> &Path {
+        self.dir
+            .as_ref()
+            .expect("a staging folder until committed")
+            .path()
+    }
+
+    /// Write a file whose bytes are known.
+    pub fn write(&self, rel: &Path, bytes: &[u8]) -> Result<()> {
+        let path = self.root().join(rel);
+        self.folder_for(rel)?;
+        let (sha256, written) = rayon::join(|| sha256_hex(bytes), || fs::write(&path, bytes));
+        written.map_err(|e| Error::io("cannot write", &path, e))?;
+        self.record(rel, sha256, bytes.len());
+        Ok(())
+    }
+
+    /// Create the file `rel` and let `fill` write its bytes, straight to
+    /// disk. `Ok(false)`, and nothing written, when `rel` was already taken.
+    pub fn create(
+        &self,
+        rel: &Path,
+        fill: &mut dyn FnMut(&mut dyn Write) -> Result<()>,
+    ) -> Result<bool> {
+        let key = manifest_key(rel);
+        if self.entries.lock().expect("entries").contains_key(&key) {
+            return Ok(false);
+        }
+        let path = self.root().join(rel);
+        self.folder_for(rel)?;
+        let file = File::create_new(&path).map_err(|e| Error::io("cannot create", &path, e))?;
+        let mut writer = Hashing {
+            inner: std::io::BufWriter::with_capacity(1 << 16, file),
+            hash: Sha256::new(),
+            bytes: 0,
+        };
+        fill(&mut writer)?;
+        writer
+            .inner
+            .flush()
+            .map_err(|e| Error::io("cannot write", &path, e))?;
+        self.record(rel, hex::encode(writer.hash.finalize()), writer.bytes);
+        Ok(true)
+    }
+
+    fn folder_for(&self, rel: &Path) -> Result<()> {
+        let Some(folder) = rel.parent().filter(|p| !p.as_os_str().is_empty()) else {
+            return Ok(());
+        };
+        let mut made = self.made.lock().expect("folders");
+        if !made.contains(folder) {
+            let dir = self.root().join(folder);
+            fs::create_dir_all(&dir).map_err(|e| Error::io("cannot create folder", &dir, e))?;
+            made.insert(folder.to_path_buf());
+        }
+        Ok(())
+    }
+
+    fn record(&self, rel: &Path, sha256: String, bytes: usize) {
+        self.entries
+            .lock()
+            .expect("entries")
+            .insert(manifest_key(rel), FileEntry { sha256, bytes });
+    }
+
+    /// Add the manifest (built from `manifest` and every file's digest),
+    /// flush everything to disk and swap the new folder in for `out`; with
+    /// `keep_previous` the replaced output is kept in [`previous_folder`].
+    pub fn commit<M: Serialize>(mut self, manifest: &M, keep_previous: bool) -> Result<()> {
+        let out = self.out.clone();
+        let entries = std::mem::take(&mut *self.entries.lock().expect("entries"));
+        let mut doc = serde_json::to_value(manifest).map_err(|e| Error::Output {
+            path: out.clone(),
+            message: format!("cannot build the manifest: {e}"),
+        })?;
+        doc["files"] = serde_json::to_value(&entries).unwrap_or_default();
+        let mut text = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+        text.push(b'\n');
+        let manifest_path = self.root().join(MANIFEST);
+        fs::write(&manifest_path, &text)
+            .map_err(|e| Error::io("cannot write", &manifest_path, e))?;
+        // One syncfs flushes every staged file and folder before the swap; an
+        // fsync per file would cost seconds on an --all-tags build.
+        let dir = File::open(self.root()).map_err(|e| Error::io("cannot open", self.root(), e))?;
+        rustix::fs::syncfs(&dir).map_err(|e| Error::io("cannot flush", self.root(), e.into()))?;
+
+        // The last moment to stop: after this the new output is in place.
+        crate::interrupt::check()?;
+        let staging = self.dir.take().expect("a staging folder until committed");
+        if out.exists() {
+            rustix::fs::renameat_with(
+                rustix::fs::CWD,
+                staging.path(),
+                rustix::fs::CWD,
+                &out,
+                rustix::fs::RenameFlags::EXCHANGE,
+            )
+            .map_err(|e| Error::io("cannot swap in the new output folder", &out, e.into()))?;
+            // `staging` now holds the previous output; dropping it removes it.
+            if keep_previous {
+                let kept = previous_folder(&out);
+                if kept.exists() {
+                    fs::remove_dir_all(&kept).map_err(|e| Error::io("cannot remove", &kept, e))?;
+                }
+                let old = staging.keep();
+                fs::rename(&old, &kept)
+                    .map_err(|e| Error::io("cannot keep the previous output as", &kept, e))?;
+            }
+        } else {
+            let staged = staging.keep();
+            fs::rename(&staged, &out).map_err(|e| {
+                let _ = fs::remove_dir_all(&staged);
+                Error::io("cannot move the new output folder to", &out, e)
+            })?;
+        }
+        self.created = None;
+        sync_dir(&self.parent)
+    }
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        // Not committed: the staging folder goes, then the folders made for
+        // it, as long as nothing else was put in them.
+        drop(self.dir.take());
+        if let Some(top) = self.created.take() {
+            for folder in self.parent.ancestors() {
+                if fs::remove_dir(folder).is_err() || folder == top {
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// A file's path as the manifest names it.
+fn manifest_key(rel: &Path) -> String {
+    rel.to_string_lossy().replace('\\', "/")
+}
+
+/// Writes through to a file, hashing and counting the bytes.
+struct Hashing<W> {
+    inner: W,
+    hash: Sha256,
+    bytes: usize,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hash.update(&buf[..n]);
+        self.bytes += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// Refuse to replace anything that is not a tagwall output folder.
@@ -225,6 +373,42 @@ mod tests {
             "2"
         );
         assert_eq!(previous_folder(&out), dir.path().join("out.previous"));
+    }
+
+    #[test]
+    fn streams_files_and_refuses_a_path_taken_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("out");
+        let staging = Staging::new(&out).unwrap();
+        let mut fill =
+            |w: &mut dyn Write| w.write_all(b"hello").map_err(|e| Error::io("w", "x", e));
+        assert!(staging.create(Path::new("t/a.txt"), &mut fill).unwrap());
+        assert!(!staging.create(Path::new("t/a.txt"), &mut fill).unwrap());
+        staging.write(Path::new("b.txt"), b"2").unwrap();
+        assert_eq!(staging.files(), 2);
+        assert!(!out.exists(), "nothing is visible before the commit");
+        staging.commit(&json!({"tool": "tagwall"}), false).unwrap();
+        assert_eq!(fs::read_to_string(out.join("t/a.txt")).unwrap(), "hello");
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&fs::read(out.join(MANIFEST)).unwrap()).unwrap();
+        assert_eq!(manifest["files"]["t/a.txt"]["sha256"], sha256_hex(b"hello"));
+        assert_eq!(manifest["files"]["t/a.txt"]["bytes"], 5);
+    }
+
+    #[test]
+    fn an_uncommitted_staging_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let staging = Staging::new(&dir.path().join("a/b/out")).unwrap();
+        staging.write(Path::new("x/y.txt"), b"1").unwrap();
+        drop(staging);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+        // A folder that existed before stays, and so does what another
+        // process put in a folder made for the staging.
+        let staging = Staging::new(&dir.path().join("a/b/out")).unwrap();
+        fs::write(dir.path().join("a/other.txt"), "theirs").unwrap();
+        drop(staging);
+        assert!(dir.path().join("a/other.txt").exists());
+        assert!(!dir.path().join("a/b").exists());
     }
 
     #[test]

@@ -594,6 +594,50 @@ fn nsg_limits_are_refused_with_exit_3() {
 }
 
 #[test]
+fn a_build_that_fails_midway_leaves_nothing_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    // Plain files stream to disk while Azure NSG refuses the same policy:
+    // neither the output, nor its staging folder, nor the folders made to
+    // hold them may remain.
+    fails(
+        dir.path(),
+        &[
+            "build",
+            "--all-tags",
+            "--target",
+            "plain",
+            "--target",
+            "azure-nsg",
+            "--out",
+            "new/deeper/out",
+        ],
+        3,
+        "an NSG holds at most 1000",
+    );
+    let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+    // Into a folder that exists, the same: it is left as it was.
+    fs::create_dir(dir.path().join("keep")).unwrap();
+    fails(
+        dir.path(),
+        &[
+            "build",
+            "--all-tags",
+            "-t",
+            "plain",
+            "-t",
+            "azure-nsg",
+            "--out",
+            "keep/out",
+        ],
+        3,
+        "an NSG holds at most 1000",
+    );
+    let left: Vec<_> = fs::read_dir(dir.path().join("keep")).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
 fn a_foreign_output_folder_is_never_replaced() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("mine")).unwrap();

@@ -108,6 +108,69 @@ pub struct Previous<'a> {
 /// The rendered files of one target, by path relative to the target's folder.
 pub type Files = BTreeMap<PathBuf, Vec<u8>>;
 
+/// Where rendered files go: kept in memory ([`InMemory`]), or written to a
+/// new output folder as they are rendered ([`crate::write::Staging`]), so
+/// that an export of every tag never holds all its files at once.
+pub trait Sink: Sync {
+    /// Store the file at `path` (relative to the output folder), whose
+    /// bytes `fill` writes; `text_len` tells about how much text the file's
+    /// context holds. `Ok(false)`, and nothing stored, when `path` is taken.
+    fn file(
+        &self,
+        path: &Path,
+        text_len: &dyn Fn() -> usize,
+        fill: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>,
+    ) -> Result<bool>;
+}
+
+/// Rendered files kept in memory.
+#[derive(Default)]
+pub struct InMemory(std::sync::Mutex<Files>);
+
+impl InMemory {
+    /// The files stored.
+    pub fn into_files(self) -> Files {
+        self.0.into_inner().expect("files")
+    }
+}
+
+impl Sink for InMemory {
+    fn file(
+        &self,
+        path: &Path,
+        text_len: &dyn Fn() -> usize,
+        fill: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>,
+    ) -> Result<bool> {
+        if self.0.lock().expect("files").contains_key(path) {
+            return Ok(false);
+        }
+        // Room for the whole file at once: a file is mostly its context's
+        // text, written out with some more around it. Room never written
+        // costs no memory, while a buffer that grows is copied, and the copy
+        // it leaves stays resident until the allocator returns it.
+        let mut text = Vec::with_capacity(4 * text_len() + 4096);
+        fill(&mut text)?;
+        text.shrink_to_fit();
+        Ok(self
+            .0
+            .lock()
+            .expect("files")
+            .insert(path.to_path_buf(), text)
+            .is_none())
+    }
+}
+
+impl Sink for crate::write::Staging {
+    fn file(
+        &self,
+        path: &Path,
+        _: &dyn Fn() -> usize,
+        fill: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>,
+    ) -> Result<bool> {
+        self.create(path, fill)
+    }
+}
+
 /// The compiled templates of every target.
 pub struct Engine {
     hb: Handlebars<'static>,
@@ -190,12 +253,14 @@ impl Engine {
         Ok(Engine { hb, deltas })
     }
 
-    /// Render the named targets (in parallel), each into its own files.
+    /// Render the named targets (in parallel) into `sink`, each into its
+    /// own folder (`<target>/<file>`).
     pub fn render(
         &self,
         job: &Job<'_>,
         targets: &[&'static Target],
-    ) -> Result<Vec<(&'static Target, Files)>> {
+        sink: &dyn Sink,
+    ) -> Result<()> {
         if job.previous.is_some() && !self.deltas {
             return Err(Error::Usage(
                 "a previous release was given to an engine built without delta templates".into(),
@@ -203,18 +268,16 @@ impl Engine {
         }
         targets
             .par_iter()
-            .map(|t| Ok((*t, self.render_target(job, t)?)))
-            .collect()
+            .try_for_each(|t| self.render_target(job, t, sink))
     }
 
-    fn render_target(&self, job: &Job<'_>, target: &'static Target) -> Result<Files> {
+    fn render_target(&self, job: &Job<'_>, target: &'static Target, sink: &dyn Sink) -> Result<()> {
         let root = (target.context)(job, target)?;
         let specs: Vec<&FileSpec> = target
             .files
             .iter()
             .filter(|s| !s.delta || job.previous.is_some())
             .collect();
-        let mut files = Files::new();
         // Per-rule files first, each from a small context of its own; a
         // per-family context carries the rule without its prefix lists.
         let empty = Vec::new();
@@ -226,13 +289,13 @@ impl Engine {
             for rule in rules {
                 if spec.each == Each::Rule {
                     let ctx = with(&root, [("rule", rule.clone())]);
-                    self.emit(target, spec, &ctx.into(), &mut files)?;
+                    self.emit(target, spec, &ctx.into(), sink)?;
                     continue;
                 }
                 let head = without(rule, &["families", "delta_families"]);
                 for family in rule["families"].as_array().unwrap_or(&empty) {
                     let ctx = with(&root, [("rule", head.clone()), ("family", family.clone())]);
-                    self.emit(target, spec, &ctx.into(), &mut files)?;
+                    self.emit(target, spec, &ctx.into(), sink)?;
                 }
             }
         }
@@ -243,15 +306,15 @@ impl Engine {
             let base = only(&root, &["tool", "source", "previous"]);
             for item in root[key].as_array().unwrap_or(&empty) {
                 let ctx = with(&base, [("item", item.clone())]);
-                self.emit(target, spec, &ctx.into(), &mut files)?;
+                self.emit(target, spec, &ctx.into(), sink)?;
             }
         }
         // Whole-policy files share the root context, moved, not copied.
         let ctx = handlebars::Context::from(root);
         for spec in specs.iter().filter(|s| s.each == Each::Once) {
-            self.emit(target, spec, &ctx, &mut files)?;
+            self.emit(target, spec, &ctx, sink)?;
         }
-        Ok(files)
+        Ok(())
     }
 
     fn emit(
@@ -259,23 +322,28 @@ impl Engine {
         target: &Target,
         spec: &FileSpec,
         ctx: &handlebars::Context,
-        files: &mut Files,
+        sink: &dyn Sink,
     ) -> Result<()> {
         let path = self.run(&path_template_name(spec), ctx)?;
-        // Room for the whole file at once: a file is mostly the context's
-        // text, written out with some more around it. Room never written
-        // costs no memory, while a buffer that grows is copied, and the copy
-        // it leaves stays resident until the allocator returns it.
-        let mut text = Vec::with_capacity(4 * text_len(ctx.data()) + 4096);
-        self.hb
-            .render_with_context_to_write(spec.template, ctx, &mut text)
-            .map_err(|e| Error::Template {
-                name: spec.template.to_string(),
-                message: e.to_string(),
-            })?;
-        text.shrink_to_fit();
         let path = safe_relative(target, &path)?;
-        if files.insert(path.clone(), text).is_some() {
+        let full = Path::new(target.name).join(&path);
+        let stored = sink.file(&full, &|| text_len(ctx.data()), &mut |out| {
+            self.hb
+                .render_with_context_to_write(spec.template, ctx, out)
+                .map_err(|e| match e.reason() {
+                    // The disk, not the template (a file streamed to disk).
+                    handlebars::RenderErrorReason::IOError(io) => Error::io(
+                        "cannot write",
+                        &full,
+                        std::io::Error::new(io.kind(), io.to_string()),
+                    ),
+                    _ => Error::Template {
+                        name: spec.template.to_string(),
+                        message: e.to_string(),
+                    },
+                })
+        })?;
+        if !stored {
             return Err(Error::Name {
                 target: target.name.to_string(),
                 message: format!("two outputs would both be written to {}", path.display()),
