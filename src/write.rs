@@ -137,11 +137,7 @@ impl Staging {
 
     /// Create the file `rel` and let `fill` write its bytes, straight to
     /// disk. `Ok(false)`, and nothing written, when `rel` was already taken.
-    pub fn create(
-        &self,
-        rel: &Path,
-        fill: &mut dyn FnMut(&mut dyn Write) -> Result<()>,
-    ) -> Result<bool> {
+    pub fn create(&self, rel: &Path, fill: &mut crate::render::Fill<'_>) -> Result<bool> {
         let key = manifest_key(rel);
         if self.entries.lock().expect("entries").contains_key(&key) {
             return Ok(false);

@@ -108,6 +108,9 @@ pub struct Previous<'a> {
 /// The rendered files of one target, by path relative to the target's folder.
 pub type Files = BTreeMap<PathBuf, Vec<u8>>;
 
+/// Writes a file's bytes.
+pub type Fill<'a> = dyn FnMut(&mut dyn std::io::Write) -> Result<()> + 'a;
+
 /// Where rendered files go: kept in memory ([`InMemory`]), or written to a
 /// new output folder as they are rendered ([`crate::write::Staging`]), so
 /// that an export of every tag never holds all its files at once.
@@ -115,12 +118,7 @@ pub trait Sink: Sync {
     /// Store the file at `path` (relative to the output folder), whose
     /// bytes `fill` writes; `text_len` tells about how much text the file's
     /// context holds. `Ok(false)`, and nothing stored, when `path` is taken.
-    fn file(
-        &self,
-        path: &Path,
-        text_len: &dyn Fn() -> usize,
-        fill: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>,
-    ) -> Result<bool>;
+    fn file(&self, path: &Path, text_len: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool>;
 }
 
 /// Rendered files kept in memory.
@@ -135,12 +133,7 @@ impl InMemory {
 }
 
 impl Sink for InMemory {
-    fn file(
-        &self,
-        path: &Path,
-        text_len: &dyn Fn() -> usize,
-        fill: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>,
-    ) -> Result<bool> {
+    fn file(&self, path: &Path, text_len: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool> {
         if self.0.lock().expect("files").contains_key(path) {
             return Ok(false);
         }
@@ -161,12 +154,7 @@ impl Sink for InMemory {
 }
 
 impl Sink for crate::write::Staging {
-    fn file(
-        &self,
-        path: &Path,
-        _: &dyn Fn() -> usize,
-        fill: &mut dyn FnMut(&mut dyn std::io::Write) -> Result<()>,
-    ) -> Result<bool> {
+    fn file(&self, path: &Path, _: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool> {
         self.create(path, fill)
     }
 }
