@@ -385,7 +385,7 @@ pub fn push_v4(out: &mut String, addr: u32) {
 }
 
 /// Append a number below 1,000 in decimal.
-fn push_decimal(out: &mut String, n: u32) {
+pub(crate) fn push_decimal(out: &mut String, n: u32) {
     if n >= 100 {
         out.push(char::from(b'0' + (n / 100 % 10) as u8));
     }

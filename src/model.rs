@@ -342,11 +342,8 @@ pub fn is_unsafe_char(c: char) -> bool {
 /// ```
 pub fn parse_canonical(s: &str) -> Result<IpNet, String> {
     // Most prefixes are IPv4 written canonically: check those byte by byte.
-    if let Some(net) = crate::source::canonical_v4_prefix(s.as_bytes()) {
-        return Ok(IpNet::V4(net));
-    }
-    if let Some(net) = crate::source::canonical_v6_prefix(s.as_bytes()) {
-        return Ok(IpNet::V6(net));
+    if let Some(net) = crate::source::canonical_prefix(s.as_bytes()) {
+        return Ok(net);
     }
     let net = parse_prefix(s)?;
     let canonical = net.to_string();

@@ -236,21 +236,21 @@ pub fn canonical_v4_prefix(s: &[u8]) -> Option<ipnet::Ipv4Net> {
     ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(start), len).ok()
 }
 
+/// A prefix of either family written exactly canonically with no host bits;
+/// `None` for anything else (the general parser then decides, and explains).
+pub fn canonical_prefix(s: &[u8]) -> Option<ipnet::IpNet> {
+    canonical_v4_prefix(s)
+        .map(ipnet::IpNet::V4)
+        .or_else(|| canonical_v6_prefix(s).map(ipnet::IpNet::V6))
+}
+
 /// An IPv6 `addr/n` written exactly canonically (RFC 5952, as
 /// [`crate::aggregate::push_v6_prefix`] writes it) with no host bits; `None`
 /// for anything else (the general parser then decides, and explains).
 pub fn canonical_v6_prefix(s: &[u8]) -> Option<ipnet::Ipv6Net> {
     let slash = s.iter().position(|&b| b == b'/')?;
-    let (addr, len) = (&s[..slash], &s[slash + 1..]);
-    if len.is_empty()
-        || len.len() > 3
-        || (len.len() > 1 && len[0] == b'0')
-        || !len.iter().all(u8::is_ascii_digit)
-    {
-        return None;
-    }
-    let len = len.iter().fold(0u32, |n, &b| n * 10 + u32::from(b - b'0'));
-    let len = u8::try_from(len).ok().filter(|&n| n <= 128)?;
+    let addr = &s[..slash];
+    let len = prefix_len(&s[slash + 1..], 128)?;
     // Groups of hex digits are read here; anything else (an embedded IPv4
     // address) by the standard library.
     let addr = match v6_groups(addr) {
@@ -278,6 +278,22 @@ pub fn canonical_v6_prefix(s: &[u8]) -> Option<ipnet::Ipv6Net> {
         canonical.as_bytes() == s
     });
     same.then_some(net)
+}
+
+/// A prefix length in canonical decimal (no sign, no leading zero), at most
+/// `max`.
+fn prefix_len(s: &[u8], max: u8) -> Option<u8> {
+    if s.is_empty() || s.len() > 3 || (s.len() > 1 && s[0] == b'0') {
+        return None;
+    }
+    let mut n: u32 = 0;
+    for &b in s {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + u32::from(b - b'0');
+    }
+    u8::try_from(n).ok().filter(|&n| n <= max)
 }
 
 /// An IPv6 address of colon-separated groups of one to four hex digits, at
@@ -347,23 +363,7 @@ fn fast_v4(s: &[u8]) -> Option<(u32, u32)> {
     }
     let len = match s.get(i) {
         None => 32,
-        Some(b'/') => {
-            let rest = &s[i + 1..];
-            if rest.is_empty() || rest.len() > 2 || (rest.len() > 1 && rest[0] == b'0') {
-                return None;
-            }
-            let mut n: u32 = 0;
-            for &b in rest {
-                if !b.is_ascii_digit() {
-                    return None;
-                }
-                n = n * 10 + u32::from(b - b'0');
-            }
-            if n > 32 {
-                return None;
-            }
-            n
-        }
+        Some(b'/') => u32::from(prefix_len(&s[i + 1..], 32)?),
         Some(_) => return None,
     };
     let host = if len == 32 { 0 } else { u32::MAX >> len };

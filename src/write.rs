@@ -8,7 +8,6 @@
 //! manifest is never replaced: `--out ~` must not wipe a home directory.
 
 use crate::error::{Error, Result};
-use crate::source::sha256_hex;
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -128,11 +127,18 @@ impl Staging {
     /// Write a file whose bytes are known.
     pub fn write(&self, rel: &Path, bytes: &[u8]) -> Result<()> {
         let path = self.root().join(rel);
-        self.folder_for(rel)?;
-        let (sha256, written) = rayon::join(|| sha256_hex(bytes), || fs::write(&path, bytes));
-        written.map_err(|e| Error::io("cannot write", &path, e))?;
-        self.record(rel, sha256, bytes.len());
-        Ok(())
+        let written = self.create(rel, &mut |out| {
+            out.write_all(bytes)
+                .map_err(|e| Error::io("cannot write", &path, e))
+        })?;
+        if written {
+            Ok(())
+        } else {
+            Err(Error::Output {
+                path: self.out.clone(),
+                message: format!("{} would be written twice", rel.display()),
+            })
+        }
     }
 
     /// Create the file `rel` and let `fill` write its bytes, straight to
@@ -326,6 +332,7 @@ fn sync_dir(dir: &Path) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::sha256_hex;
     use serde_json::json;
 
     fn files(pairs: &[(&str, &str)]) -> BTreeMap<PathBuf, Vec<u8>> {

@@ -831,6 +831,21 @@ fn hostile_tag_names_cannot_inject_or_break_names() {
     }
 }
 
+/// `build --all-tags --input PATH --target TARGET --out o`.
+fn all_tags_into_o<'a>(path: &'a std::path::Path, target: &'a str) -> [&'a str; 8] {
+    let input = path.to_str().unwrap();
+    [
+        "build",
+        "--all-tags",
+        "--input",
+        input,
+        "--target",
+        target,
+        "--out",
+        "o",
+    ]
+}
+
 #[test]
 fn names_that_map_to_one_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -841,17 +856,12 @@ fn names_that_map_to_one_are_refused() {
     )
     .unwrap();
     for t in VENDORS {
-        let args = [
-            "build",
-            "--all-tags",
-            "--input",
-            path.to_str().unwrap(),
-            "--target",
-            t,
-            "--out",
-            "o",
-        ];
-        fails(dir.path(), &args, 2, "both map to the name");
+        fails(
+            dir.path(),
+            &all_tags_into_o(&path, t),
+            2,
+            "both map to the name",
+        );
         assert!(!dir.path().join("o").exists(), "{t}: wrote output");
     }
 }
@@ -867,19 +877,9 @@ fn a_list_the_firewall_would_truncate_is_refused() {
         .collect();
     let path = dir.path().join("huge.json");
     fs::write(&path, tags_json(1, &[("Huge", 1, prefixes)])).unwrap();
-    let args = [
-        "build",
-        "--all-tags",
-        "--input",
-        path.to_str().unwrap(),
-        "--target",
-        "panos",
-        "--out",
-        "o",
-    ];
     fails(
         dir.path(),
-        &args,
+        &all_tags_into_o(&path, "panos"),
         3,
         "target panos: rule \"Huge\": 50001 prefixes, more than the 50000 entries",
     );

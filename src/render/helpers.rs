@@ -443,14 +443,6 @@ fn parse_format(fmt: &str) -> Result<Vec<Piece<'_>>, RenderError> {
     Ok(pieces)
 }
 
-/// `{{lines LIST fmt="  {}" sep="\n" quote="json"}}`: every item of LIST
-/// written through `fmt`, separated by `sep`. Placeholders: `{}` the item
-/// (quoted as `quote` says), for prefixes `{addr}`, `{len}`, `{mask}`,
-/// `{wildcard}`, `{last}`, `{id}` and `{addrid}` (the prefix and its address
-/// as name fragments, `:` and `/` written as `_`), `{word}` (the prefix with
-/// everything but letters and digits written as `_`), `{compact}` (an IPv4
-/// /32 as the bare address), and `{NAME}` for a value passed as `NAME=...`
-/// (quoted like the items). `{{` and `}}` write a brace.
 /// A list item's text; every item of a `lines` list must be a string.
 fn text_of(item: &Value) -> Result<&str, RenderError> {
     match item {
@@ -459,6 +451,14 @@ fn text_of(item: &Value) -> Result<&str, RenderError> {
     }
 }
 
+/// `{{lines LIST fmt="  {}" sep="\n" quote="json"}}`: every item of LIST
+/// written through `fmt`, separated by `sep`. Placeholders: `{}` the item
+/// (quoted as `quote` says), for prefixes `{addr}`, `{len}`, `{mask}`,
+/// `{wildcard}`, `{last}`, `{id}` and `{addrid}` (the prefix and its address
+/// as name fragments, `:` and `/` written as `_`), `{word}` (the prefix with
+/// everything but letters and digits written as `_`), `{compact}` (an IPv4
+/// /32 as the bare address), and `{NAME}` for a value passed as `NAME=...`
+/// (quoted like the items). `{{` and `}}` write a brace.
 fn lines(
     h: &Helper,
     _: &Handlebars,
@@ -530,11 +530,13 @@ fn lines(
                 (Piece::Item, _) => quote.write(text, &mut buf),
                 (Piece::Named(name), _) => buf.push_str(&named[name]),
                 (Piece::Addr, Some(n)) => push_addr(&mut buf, n.network()),
-                (Piece::Len, Some(n)) => push_number(&mut buf, n.prefix_len()),
+                (Piece::Len, Some(n)) => {
+                    crate::aggregate::push_decimal(&mut buf, n.prefix_len().into())
+                }
                 (Piece::Mask, Some(IpNet::V4(n))) => push_addr(&mut buf, n.netmask().into()),
                 (Piece::Wildcard, Some(IpNet::V4(n))) => push_addr(&mut buf, n.hostmask().into()),
                 (Piece::Mask | Piece::Wildcard, Some(IpNet::V6(n))) => {
-                    push_number(&mut buf, n.prefix_len())
+                    crate::aggregate::push_decimal(&mut buf, n.prefix_len().into())
                 }
                 (Piece::Last, Some(n)) => push_addr(&mut buf, n.broadcast()),
                 (Piece::Id, Some(n)) => push_mapped(
@@ -576,15 +578,12 @@ fn lines(
 /// A `lines` item as a prefix: the canonical form every context holds is
 /// read directly, anything else by the general parser.
 fn item_prefix(text: &str) -> Result<IpNet, RenderError> {
-    let bytes = text.as_bytes();
-    if let Some(n) = crate::source::canonical_v4_prefix(bytes) {
-        return Ok(IpNet::V4(n));
+    match crate::source::canonical_prefix(text.as_bytes()) {
+        Some(net) => Ok(net),
+        None => text
+            .parse()
+            .map_err(|_| other(format!("lines: {text:?} is not a prefix"))),
     }
-    if let Some(n) = crate::source::canonical_v6_prefix(bytes) {
-        return Ok(IpNet::V6(n));
-    }
-    text.parse()
-        .map_err(|_| other(format!("lines: {text:?} is not a prefix")))
 }
 
 /// Write an address as the standard library prints it, without its
@@ -601,11 +600,6 @@ fn push_prefix(buf: &mut String, net: &IpNet) {
         IpNet::V4(n) => crate::aggregate::push_v4_prefix(buf, n.addr().into(), n.prefix_len()),
         IpNet::V6(n) => crate::aggregate::push_v6_prefix(buf, n.addr().into(), n.prefix_len()),
     }
-}
-
-fn push_number(buf: &mut String, n: u8) {
-    use std::fmt::Write;
-    let _ = write!(buf, "{n}");
 }
 
 /// Write what `write` writes (through `scratch`), each character mapped

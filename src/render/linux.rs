@@ -219,9 +219,14 @@ fn rule_label(sel: &SelectedRule<'_>) -> String {
     clean(&text, 256)
 }
 
-/// Kernel set names of this release's rules, by rule (in selection order):
-/// the IPv4 set's and the IPv6 set's.
-type SetNames = Vec<[String; 2]>;
+/// Kernel set names by rule, in selection order: the IPv4 set's and the
+/// IPv6 set's.
+struct SetNames {
+    /// This release's rules.
+    current: Vec<[String; 2]>,
+    /// The previous release's rules (none without a previous release).
+    previous: Vec<[String; 2]>,
+}
 
 impl Family {
     /// The family's place in a `[v4, v6]` pair.
@@ -233,7 +238,7 @@ impl Family {
     }
 }
 
-/// Run `work` with the kernel set names of this release's rules. Meanwhile
+/// Run `work` with the kernel set names of both releases' rules. Meanwhile
 /// every name of this release and the previous one is claimed in order, and
 /// two rules whose names map to one kernel name are refused (after `work`,
 /// whose result is then dropped). The names are mapped in parallel.
@@ -264,11 +269,17 @@ fn with_set_names<T: Send>(
         }
         Ok(())
     };
-    let names: SetNames = mapped
-        .iter()
-        .take(job.selection.rules.len())
-        .map(|[_, v4, v6]| [v4.clone(), v6.clone()])
-        .collect();
+    let sets = |mapped: &[[String; 3]]| -> Vec<[String; 2]> {
+        mapped
+            .iter()
+            .map(|[_, v4, v6]| [v4.clone(), v6.clone()])
+            .collect()
+    };
+    let (current, previous) = mapped.split_at(job.selection.rules.len());
+    let names = SetNames {
+        current: sets(current),
+        previous: sets(previous),
+    };
     let (claimed, done) = rayon::join(claim, || work(&names));
     claimed.map(|()| done)
 }
@@ -287,18 +298,15 @@ fn prefixes(sel: &SelectedRule<'_>, family: Family) -> Vec<String> {
     }
 }
 
-/// A set's prefixes per set name, for the previous release. (The names were
-/// claimed with this release's by `with_set_names`; the mapping is
-/// deterministic.)
-fn old_sets(target: &Target, job: &Job<'_>) -> BTreeMap<String, Vec<String>> {
+/// A set's prefixes per set name, for the previous release.
+fn old_sets(job: &Job<'_>, names: &SetNames) -> BTreeMap<String, Vec<String>> {
     let mut out = BTreeMap::new();
     if let Some(prev) = &job.previous {
-        for sel in &prev.selection.rules {
+        for (sel, pair) in prev.selection.rules.iter().zip(&names.previous) {
             for family in [Family::V4, Family::V6] {
                 let list = prefixes(sel, family);
                 if !list.is_empty() {
-                    let name = target.names.map(&sel.rule.name, Some(family.short()));
-                    out.insert(name, list);
+                    out.insert(pair[family.slot()].clone(), list);
                 }
             }
         }
@@ -329,14 +337,11 @@ impl NftSet<'_, '_> {
     /// comments, written straight from the address set (no list of strings).
     /// `comment` is the set's comment, quoted.
     fn write(&self, comment: &str, out: &mut String) {
-        let (v4, v6) = match self.family {
-            Family::V4 => (self.sel.set.v4.prefixes(), Vec::new()),
-            Family::V6 => (Vec::new(), self.sel.set.v6.prefixes()),
+        let (kind, v4, v6) = match self.family {
+            Family::V4 => ("ipv4_addr", self.sel.set.v4.prefixes(), Vec::new()),
+            Family::V6 => ("ipv6_addr", Vec::new(), self.sel.set.v6.prefixes()),
         };
-        let (kind, count) = match self.family {
-            Family::V4 => ("ipv4_addr", v4.len()),
-            Family::V6 => ("ipv6_addr", v6.len()),
-        };
+        let count = v4.len() + v6.len();
         out.push_str("\n\t# rule ");
         Quote::Comment.write(&rule_label(self.sel), out);
         out.push_str(&format!(": {count} prefixes, from\n"));
@@ -479,7 +484,7 @@ fn nft_context(job: &Job<'_>, target: &Target, names: &SetNames) -> Result<Value
         for family in [Family::V4, Family::V6] {
             if has(sel, family) {
                 sets.push(NftSet {
-                    name: names[index][family.slot()].clone(),
+                    name: names.current[index][family.slot()].clone(),
                     index,
                     family,
                     sel,
@@ -523,7 +528,7 @@ fn nft_context(job: &Job<'_>, target: &Target, names: &SetNames) -> Result<Value
     let lines: Vec<(Hook, String)> = plan(&job.selection.rules)
         .par_iter()
         .map(|m| {
-            let set = &names[m.index][m.family.slot()];
+            let set = &names.current[m.index][m.family.slot()];
             let mut line = nft_match(m, set);
             line.push(' ');
             line.push_str(verdict(m.sel.rule.action).0);
@@ -540,7 +545,7 @@ fn nft_context(job: &Job<'_>, target: &Target, names: &SetNames) -> Result<Value
         chain.rules.push(Value::String(line));
     }
     let delta = job.previous.as_ref().map(|_| {
-        let old = old_sets(target, job);
+        let old = old_sets(job, names);
         let new: BTreeSet<&String> = sets.iter().map(|s| &s.name).collect();
         let patch = old.keys().collect::<BTreeSet<_>>() == new;
         let sets: Vec<NftDeltaSet> = if patch {
@@ -776,7 +781,7 @@ fn ipt_context(job: &Job<'_>, target: &Target, names: &SetNames) -> Result<Value
         for family in [Family::V4, Family::V6] {
             let list = prefixes(sel, family);
             if !list.is_empty() {
-                let name = names[index][family.slot()].clone();
+                let name = names.current[index][family.slot()].clone();
                 sets.push(ipset_of(name, sel, family, list));
             }
         }
@@ -827,7 +832,7 @@ fn ipt_context(job: &Job<'_>, target: &Target, names: &SetNames) -> Result<Value
     let mut v4 = chains_for(Family::V4);
     let mut v6 = chains_for(Family::V6);
     for m in plan(&job.selection.rules) {
-        let set = &names[m.index][m.family.slot()];
+        let set = &names.current[m.index][m.family.slot()];
         let chains = match m.family {
             Family::V4 => &mut v4,
             Family::V6 => &mut v6,
@@ -854,7 +859,7 @@ fn ipt_context(job: &Job<'_>, target: &Target, names: &SetNames) -> Result<Value
         })
         .collect();
     let delta = job.previous.as_ref().map(|_| {
-        let old = old_sets(target, job);
+        let old = old_sets(job, names);
         let mut patch = Vec::new();
         let mut replace = Vec::new();
         for s in &sets {

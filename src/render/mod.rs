@@ -105,7 +105,7 @@ pub struct Previous<'a> {
     pub provenance: Provenance,
 }
 
-/// The rendered files of one target, by path relative to the target's folder.
+/// Rendered files, by path relative to the output folder (`<target>/<file>`).
 pub type Files = BTreeMap<PathBuf, Vec<u8>>;
 
 /// Writes a file's bytes.

@@ -429,8 +429,8 @@ fn with_plan(mut ctx: Value, job: &Job<'_>, target: &Target) -> Result<Value> {
 }
 
 /// The plan as JSON, taken apart as it is converted: each element is freed
-/// once converted, so its memory serves the next one, and prefix lists move
-/// in whole (with `--all-tags`, the plan and a full copy of it would
+/// once converted, so its memory serves the next one, and the address lists
+/// move in whole (with `--all-tags`, the plan and a full copy of it would
 /// otherwise be resident together).
 fn plan_value(plan: Plan) -> serde_json::Result<Value> {
     fn each<T: Serialize>(items: Vec<T>) -> serde_json::Result<Value> {
