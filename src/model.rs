@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use ipnet::IpNet;
 use rayon::prelude::*;
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
@@ -126,10 +127,83 @@ struct RawProperties<'a> {
     region: Cow<'a, str>,
     #[serde(default, borrow)]
     system_service: Cow<'a, str>,
-    #[serde(borrow)]
-    address_prefixes: Vec<Cow<'a, str>>,
+    address_prefixes: Prefixes,
     #[serde(default, borrow)]
     network_features: Option<Vec<Cow<'a, str>>>,
+}
+
+/// A tag's prefixes, checked as they are read: no list of strings is built
+/// first. A value that is not a canonical prefix is kept with the reason,
+/// not raised, so that a tag of the wrong shape anywhere in the file is still
+/// reported first (and the tag's name, which may come after its prefixes, is
+/// known when it is reported).
+struct Prefixes(std::result::Result<Vec<IpNet>, BadValue>);
+
+/// The first value of a tag's prefix list that is not a canonical prefix.
+struct BadValue {
+    prefix: String,
+    reason: String,
+}
+
+impl<'de> Deserialize<'de> for Prefixes {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct List;
+        impl<'de> Visitor<'de> for List {
+            type Value = Prefixes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of CIDR prefixes")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Prefixes, A::Error> {
+                let mut nets = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                let mut bad = None;
+                // After a bad value the rest are still read, for their shape.
+                while let Some(value) = seq.next_element_seed(Prefix {
+                    check: bad.is_none(),
+                })? {
+                    match value {
+                        Some(Ok(net)) => nets.push(net),
+                        Some(Err(b)) => bad = Some(b),
+                        None => {}
+                    }
+                }
+                Ok(Prefixes(bad.map_or(Ok(nets), Err)))
+            }
+        }
+        d.deserialize_seq(List)
+    }
+}
+
+/// One value of a prefix list: a string, checked unless `check` is off.
+struct Prefix {
+    check: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Prefix {
+    type Value = Option<std::result::Result<IpNet, BadValue>>;
+    fn deserialize<D: serde::Deserializer<'de>>(
+        self,
+        d: D,
+    ) -> std::result::Result<Self::Value, D::Error> {
+        d.deserialize_str(self)
+    }
+}
+
+impl Visitor<'_> for Prefix {
+    type Value = Option<std::result::Result<IpNet, BadValue>>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a CIDR prefix as a string")
+    }
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<Self::Value, E> {
+        Ok(self.check.then(|| {
+            parse_canonical(s).map_err(|reason| BadValue {
+                prefix: s.to_string(),
+                reason,
+            })
+        }))
+    }
 }
 
 /// Only the outline, to locate a structural error inside one tag.
@@ -221,7 +295,7 @@ fn validate(raw: RawFile<'_>, source: &str) -> Result<ServiceTags> {
     // Each tag is checked on its own, in parallel; the results are then
     // taken in file order, so the first error reported is the first in the
     // file, as it would be from a single pass.
-    let read: Vec<serde_json::Result<CheckedTag<'_>>> = raw
+    let read: Vec<serde_json::Result<CheckedTag>> = raw
         .values
         .par_iter()
         .map(|value| Ok(check_tag(serde_json::from_str(value.get())?, source)))
@@ -243,25 +317,16 @@ fn validate(raw: RawFile<'_>, source: &str) -> Result<ServiceTags> {
     let mut seen = HashSet::with_capacity(checked.len());
     let mut tags = Vec::with_capacity(checked.len());
     for (index, c) in checked.into_iter().enumerate() {
+        let name = &c.tag.name;
         c.name_check
-            .map_err(|why| invalid(format!("values[{index}]: tag name {:?} {why}", c.name)))?;
-        if !seen.insert(c.name.clone()) {
-            return Err(invalid(format!("tag {:?} appears more than once", c.name)));
+            .map_err(|why| invalid(format!("values[{index}]: tag name {name:?} {why}")))?;
+        if !seen.insert(name.clone()) {
+            return Err(invalid(format!("tag {name:?} appears more than once")));
         }
-        let p = c.properties;
-        tags.push(Tag {
-            name: c.name.into_owned(),
-            change_number: p.change_number,
-            region: p.region.into_owned(),
-            system_service: p.system_service.into_owned(),
-            network_features: p
-                .network_features
-                .unwrap_or_default()
-                .into_iter()
-                .map(Cow::into_owned)
-                .collect(),
-            prefixes: c.prefixes?,
-        });
+        if let Some(e) = c.bad_prefix {
+            return Err(e);
+        }
+        tags.push(c.tag);
     }
     Ok(ServiceTags {
         source: source.to_string(),
@@ -271,33 +336,44 @@ fn validate(raw: RawFile<'_>, source: &str) -> Result<ServiceTags> {
     })
 }
 
-/// One tag with the checks that need no other tag done.
-struct CheckedTag<'a> {
-    name: Cow<'a, str>,
+/// One tag, owned, with the checks that need no other tag done.
+struct CheckedTag {
+    tag: Tag,
     name_check: Result<(), String>,
-    properties: RawProperties<'a>,
-    prefixes: Result<Vec<IpNet>>,
+    /// The first value that is not a canonical prefix.
+    bad_prefix: Option<Error>,
 }
 
-fn check_tag<'a>(t: RawTag<'a>, source: &str) -> CheckedTag<'a> {
-    let prefixes = t
-        .properties
-        .address_prefixes
-        .iter()
-        .map(|s| {
-            parse_canonical(s).map_err(|reason| Error::BadPrefix {
+fn check_tag(t: RawTag<'_>, source: &str) -> CheckedTag {
+    let p = t.properties;
+    let (prefixes, bad_prefix) = match p.address_prefixes.0 {
+        Ok(nets) => (nets, None),
+        Err(bad) => (
+            Vec::new(),
+            Some(Error::BadPrefix {
                 file: source.to_string(),
                 tag: t.name.to_string(),
-                prefix: s.to_string(),
-                reason,
-            })
-        })
-        .collect();
+                prefix: bad.prefix,
+                reason: bad.reason,
+            }),
+        ),
+    };
     CheckedTag {
         name_check: check_tag_name(&t.name),
-        name: t.name,
-        properties: t.properties,
-        prefixes,
+        tag: Tag {
+            name: t.name.into_owned(),
+            change_number: p.change_number,
+            region: p.region.into_owned(),
+            system_service: p.system_service.into_owned(),
+            network_features: p
+                .network_features
+                .unwrap_or_default()
+                .into_iter()
+                .map(Cow::into_owned)
+                .collect(),
+            prefixes,
+        },
+        bad_prefix,
     }
 }
 
@@ -478,6 +554,44 @@ mod tests {
             assert!(got.contains(want), "wanted {want:?} in {got:?}");
             assert!(got.starts_with("t.json"), "{got}");
         }
+    }
+
+    #[test]
+    fn prefixes_are_checked_as_read_without_changing_what_is_reported() {
+        // The tag's name may come after its prefixes.
+        let late_name = r#"{"changeNumber": 1, "cloud": "Public", "values": [
+            {"properties": {"changeNumber": 1, "addressPrefixes": ["10.0.0.1/8"]}, "name": "Late"}]}"#;
+        assert!(
+            err(late_name).contains("tag \"Late\": prefix \"10.0.0.1/8\": has host bits"),
+            "{}",
+            err(late_name)
+        );
+        // A value of the wrong type after a bad prefix, in the same list or a
+        // later tag, is reported first: the shape of the whole file comes
+        // before any value.
+        let bad_then_number = GOOD.replace(
+            "\"13.107.3.0/24\", \"2620:1ec:4::/48\"",
+            "\"13.107.3.1/24\", 7",
+        );
+        let got = err(&bad_then_number);
+        assert!(
+            got.contains("values[0]") && got.contains("invalid type"),
+            "{got}"
+        );
+        let v: serde_json::Value = serde_json::from_str(GOOD).unwrap();
+        let mut two = v.clone();
+        let mut second = v["values"][0].clone();
+        second["name"] = "Second".into();
+        second["properties"]["addressPrefixes"] = serde_json::json!([null]);
+        two["values"][0]["properties"]["addressPrefixes"] = serde_json::json!(["banana"]);
+        two["values"].as_array_mut().unwrap().push(second);
+        let got = err(&two.to_string());
+        assert!(got.contains("tag \"Second\" (values[1])"), "{got}");
+        // Escaped text is read as the text it stands for.
+        let escaped = GOOD.replace("13.107.3.0/24", "13.107.3.0\\/24");
+        let parsed = ServiceTags::parse(escaped.as_bytes(), "t.json").unwrap();
+        assert_eq!(parsed.tags[0].prefixes[0].to_string(), "13.107.3.0/24");
+        assert!(err(&GOOD.replace("13.107.3.0/24", "13.107.3.1\\/24")).contains("host bits"));
     }
 
     #[test]
