@@ -93,14 +93,28 @@ $aerleon_cmd >/dev/null 2>&1
 targets=$($tw targets | grep -E '^[a-z]' | tr '\n' ' ')
 tw_cmd="$tw build -q --input $work/public.json --out $work/out-default"
 $tw_cmd
-# The same address sets: aerleon's iptables filter (IPv4; "inet" is its
-# default) allows exactly the IPv4 addresses of tagwall's plain lists.
-grep -ohE '([0-9]+\.){3}[0-9]+/[0-9]+' "$work/aerleon/out/arc-iptables" | sort -u > "$work/aerleon.prefixes"
-cat "$work"/out-default/plain/*.ipv4.txt > "$work/tagwall.prefixes"
-$tw aggregate "$work/aerleon.prefixes" > "$work/aerleon.agg"
-$tw aggregate "$work/tagwall.prefixes" > "$work/tagwall.agg"
-cmp -s "$work/aerleon.agg" "$work/tagwall.agg" || { echo "aerleon and tagwall allow different IPv4 addresses" >&2; exit 1; }
-echo "aerleon and tagwall allow the same IPv4 addresses ($(wc -l < "$work/tagwall.agg") prefixes)"
+# The same address sets, output by output: each of aerleon's four files
+# allows exactly the addresses of tagwall's plain lists, in each family it
+# writes (its iptables and PAN-OS filters are IPv4 only: "inet" is their
+# default; its nftables "mixed" and FortiOS write both).
+cat "$work"/out-default/plain/*.txt | $tw aggregate > "$work/tagwall.agg"
+v4='([0-9]+\.){3}[0-9]+/[0-9]+'
+v6='([0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}/[0-9]+'
+out="$work/aerleon/out"
+agree() { # what, families (v4 or both), then the prefixes on standard input
+  $tw aggregate > "$work/aerleon.agg"
+  if [ "$2" = v4 ]; then grep -v : "$work/tagwall.agg" > "$work/tagwall.want"; else cp "$work/tagwall.agg" "$work/tagwall.want"; fi
+  cmp -s "$work/aerleon.agg" "$work/tagwall.want" || { echo "aerleon's $1 and tagwall allow different addresses" >&2; exit 1; }
+  echo "aerleon's $1 allows the same addresses as tagwall ($(grep -vc : "$work/aerleon.agg") IPv4, $(grep -c : "$work/aerleon.agg") IPv6 prefixes)"
+}
+grep -ohE "$v4" "$out/arc-iptables" | agree iptables v4
+grep -ohE "$v4|$v6" "$out/arc-nftables.nft" | agree nftables both
+grep -oE "<ip-netmask>[^<]+" "$out/arc-paloalto.xml" | cut -d'>' -f2 | agree PAN-OS v4
+# FortiOS writes IPv4 as address and netmask.
+awk '$1 == "set" && $2 == "subnet" { split($4, m, "."); n = 0
+       for (i = 1; i <= 4; i++) for (b = 128; b >= 1; b /= 2) if (m[i] >= b) { n++; m[i] -= b }
+       print $3 "/" n }
+     $1 == "set" && $2 == "ip6" { print $3 }' "$out/arc-fortigate.fgacl" | agree FortiOS both
 tw4_cmd="$tw build -q --input $work/public.json --out $work/out-four -t iptables -t nftables -t panos -t fortios"
 hyperfine -N -w 3 -r 20 --export-json "$work/render.json" "$tw_cmd" "$tw4_cmd" "$aerleon_cmd" >/dev/null
 echo "aerleon (4 targets) $(mean_ms "$work/render.json" 2) ms"
