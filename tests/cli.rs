@@ -286,6 +286,42 @@ fn same_input_gives_byte_identical_output() {
     );
 }
 
+/// Work is spread over threads (per target, rule and family, and the input's
+/// tags): the bytes written must not depend on how many threads there are or
+/// which finishes first. A real release with its predecessor, so that deltas
+/// and the change report are written too.
+#[test]
+fn output_does_not_depend_on_the_number_of_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::root().join("data");
+    let new = data.join("ServiceTags_Public_20250908.json.gz");
+    let old = data.join("ServiceTags_Public_20250901.json.gz");
+    let (new, old) = (new.to_str().unwrap(), old.to_str().unwrap());
+    let all_tags = ["--all-tags", "-t", "nftables", "-t", "junos", "-t", "panos"];
+    for threads in ["1", "7"] {
+        for (name, extra) in [("default", &[][..]), ("all", &all_tags[..])] {
+            let out = format!("{name}-{threads}");
+            let mut args = vec!["build", "-q", "--input", new, "--previous", old];
+            args.extend(["--out", &out]);
+            args.extend(extra);
+            let run = common::tagwall_in(dir.path())
+                .env("RAYON_NUM_THREADS", threads)
+                .args(&args)
+                .output()
+                .unwrap();
+            assert!(run.status.success(), "{args:?}: {}", text(&run).1);
+        }
+    }
+    for name in ["default", "all"] {
+        let one = read_tree(&dir.path().join(format!("{name}-1")));
+        assert!(one.contains_key("diff.json") && one.len() > 10, "{name}");
+        assert!(
+            one == read_tree(&dir.path().join(format!("{name}-7"))),
+            "{name}: one thread and seven wrote different bytes"
+        );
+    }
+}
+
 #[test]
 fn lf_crlf_and_gzip_inputs_render_the_same() {
     let dir = tempfile::tempdir().unwrap();
