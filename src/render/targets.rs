@@ -491,7 +491,7 @@ pub static TARGETS: &[Target] = &[
             },
         ],
         chunk_size: Some(2500),
-        context: vendor::context,
+        context: vendor::context_without_entries,
     },
     Target {
         name: "fortios",
@@ -529,7 +529,7 @@ pub static TARGETS: &[Target] = &[
             },
         ],
         chunk_size: Some(600),
-        context: vendor::plan_context,
+        context: vendor::plan_context_without_entries,
     },
     Target {
         name: "cisco-asa",

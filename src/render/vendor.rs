@@ -394,20 +394,41 @@ pub struct Delta {
 
 /// The context of a vendor target: [`generic_context`] plus `plan`,
 /// `limits` (the row's limits by name) and, with a previous release, `delta`.
-/// For targets whose files also list each rule's prefixes (PAN-OS EDLs,
-/// Junos prefix lists).
+/// For targets whose files also list each rule's prefixes and write a policy
+/// per entry (Junos: prefix lists, a policy per address set).
 pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    with_plan(generic_context(job, target)?, job, target)
+    with_plan(generic_context(job, target)?, job, target, Entries::Kept)
+}
+
+/// [`context`] with the policies' entries left out, for targets that write
+/// one policy per rule and direction, naming its groups (PAN-OS, whose EDLs
+/// come from the rule lists): with `--all-tags` the entries, one object per
+/// group, are most of the plan.
+pub fn context_without_entries(job: &Job<'_>, target: &Target) -> Result<Value> {
+    with_plan(generic_context(job, target)?, job, target, Entries::Dropped)
 }
 
 /// [`context`] without the generic rule lists (`rules` and `removed_rules`
 /// are empty), for targets whose files render the plan alone: with
 /// `--all-tags` the lists would hold every prefix once more.
 pub fn plan_context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    with_plan(generic_head(job), job, target)
+    with_plan(generic_head(job), job, target, Entries::Kept)
 }
 
-fn with_plan(mut ctx: Value, job: &Job<'_>, target: &Target) -> Result<Value> {
+/// [`plan_context`] with the policies' entries left out (FortiOS).
+pub fn plan_context_without_entries(job: &Job<'_>, target: &Target) -> Result<Value> {
+    with_plan(generic_head(job), job, target, Entries::Dropped)
+}
+
+/// Whether a target's templates read the policies' entries. They are
+/// always computed (the limits are checked on them, and deltas ordered).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Entries {
+    Kept,
+    Dropped,
+}
+
+fn with_plan(mut ctx: Value, job: &Job<'_>, target: &Target, entries: Entries) -> Result<Value> {
     ctx["limits"] = target
         .limits
         .iter()
@@ -415,17 +436,36 @@ fn with_plan(mut ctx: Value, job: &Job<'_>, target: &Target) -> Result<Value> {
         .collect::<serde_json::Map<_, _>>()
         .into();
     ctx["policy_id_base"] = FIRST_POLICY_ID.into();
-    let plan = plan(job.selection, &job.provenance, target)?;
-    let delta = match &job.previous {
+    let mut plan = plan(job.selection, &job.provenance, target)?;
+    let mut delta = match &job.previous {
         Some(prev) => {
             let old = plan_lenient(prev.selection, &prev.provenance, target)?;
             Some(diff(target, &old, &plan)?)
         }
         None => None,
     };
+    if entries == Entries::Dropped {
+        drop_entries(&mut plan.policies);
+        if let Some(d) = &mut delta {
+            drop_entries(&mut d.policies_added);
+            drop_entries(&mut d.policies_removed);
+            for change in &mut d.policies_changed {
+                change.policy.entries = Vec::new();
+                change.old.entries = Vec::new();
+            }
+            d.entries_added = Vec::new();
+            d.entries_removed = Vec::new();
+        }
+    }
     ctx["plan"] = plan_value(plan).map_err(|e| internal(target, e))?;
     ctx["delta"] = serde_json::to_value(&delta).map_err(|e| internal(target, e))?;
     Ok(ctx)
+}
+
+fn drop_entries(policies: &mut [Policy]) {
+    for p in policies {
+        p.entries = Vec::new();
+    }
 }
 
 /// The plan as JSON, taken apart as it is converted: each element is freed
