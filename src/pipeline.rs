@@ -201,15 +201,11 @@ pub fn resolve<'a>(
     all_tags: bool,
     nsg_mode: Option<NsgMode>,
 ) -> Result<Selection<'a>> {
-    let mut p = if all_tags {
-        all_tags_policy(file, &policy.policy)
-    } else {
-        policy.policy.clone()
-    };
-    if let Some(mode) = nsg_mode {
-        p.options.nsg_mode = mode;
-    }
-    select(file, p, &policy.name)
+    select(
+        file,
+        policy_for(file, policy, all_tags, nsg_mode),
+        &policy.name,
+    )
 }
 
 /// Resolve the same policy against the previous release. A tag that did not
@@ -219,15 +215,30 @@ pub fn resolve_previous<'a>(
     policy: &LoadedPolicy,
     opts: &BuildOptions,
 ) -> Result<Selection<'a>> {
-    let mut p = if opts.all_tags {
-        all_tags_policy(old, &policy.policy)
+    select_older(
+        old,
+        policy_for(old, policy, opts.all_tags, opts.nsg_mode),
+        &policy.name,
+    )
+}
+
+/// The policy as run against `file`: every tag of the file with
+/// `all_tags`, and the NSG mode the command line chose, if it chose one.
+fn policy_for(
+    file: &ServiceTags,
+    policy: &LoadedPolicy,
+    all_tags: bool,
+    nsg_mode: Option<NsgMode>,
+) -> Policy {
+    let mut p = if all_tags {
+        all_tags_policy(file, &policy.policy)
     } else {
         policy.policy.clone()
     };
-    if let Some(mode) = opts.nsg_mode {
+    if let Some(mode) = nsg_mode {
         p.options.nsg_mode = mode;
     }
-    select_older(old, p, &policy.name)
+    p
 }
 
 #[derive(Serialize)]
