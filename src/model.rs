@@ -181,22 +181,26 @@ struct Prefix {
     check: bool,
 }
 
+/// What [`Prefix`] reads: the prefix or why the value is not one; `None`
+/// when it was not checked.
+type Checked = Option<std::result::Result<IpNet, BadValue>>;
+
 impl<'de> DeserializeSeed<'de> for Prefix {
-    type Value = Option<std::result::Result<IpNet, BadValue>>;
+    type Value = Checked;
     fn deserialize<D: serde::Deserializer<'de>>(
         self,
         d: D,
-    ) -> std::result::Result<Self::Value, D::Error> {
+    ) -> std::result::Result<Checked, D::Error> {
         d.deserialize_str(self)
     }
 }
 
 impl Visitor<'_> for Prefix {
-    type Value = Option<std::result::Result<IpNet, BadValue>>;
+    type Value = Checked;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a CIDR prefix as a string")
     }
-    fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<Self::Value, E> {
+    fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<Checked, E> {
         Ok(self.check.then(|| {
             parse_canonical(s).map_err(|reason| BadValue {
                 prefix: s.to_string(),
@@ -561,10 +565,10 @@ mod tests {
         // The tag's name may come after its prefixes.
         let late_name = r#"{"changeNumber": 1, "cloud": "Public", "values": [
             {"properties": {"changeNumber": 1, "addressPrefixes": ["10.0.0.1/8"]}, "name": "Late"}]}"#;
+        let got = err(late_name);
         assert!(
-            err(late_name).contains("tag \"Late\": prefix \"10.0.0.1/8\": has host bits"),
-            "{}",
-            err(late_name)
+            got.contains("tag \"Late\": prefix \"10.0.0.1/8\": has host bits"),
+            "{got}"
         );
         // A value of the wrong type after a bad prefix, in the same list or a
         // later tag, is reported first: the shape of the whole file comes
