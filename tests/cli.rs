@@ -673,6 +673,90 @@ fn a_build_that_fails_midway_leaves_nothing_behind() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// `--templates DIR` replaces any built-in template with `DIR/<target>/<file>.hbs`;
+/// the others stay. A template that does not compile, or reads what its
+/// target's context does not hold, is an error naming it and its file, and
+/// nothing is written.
+#[test]
+fn templates_of_ones_own_replace_the_built_in_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let own = dir.path().join("own");
+    fs::create_dir_all(own.join("plain")).unwrap();
+    fs::write(
+        own.join("plain/list.txt.hbs"),
+        "# {{rule.name}} {{family.name}}\n{{lines family.prefixes}}\n",
+    )
+    .unwrap();
+    ok(
+        dir.path(),
+        &["build", "-q", "-t", "plain", "--templates", "own"],
+    );
+    let tree = read_tree(&dir.path().join("out/plain"));
+    let list = String::from_utf8_lossy(&tree["AllowMCROutboundAccess.ipv4.txt"]).into_owned();
+    assert!(
+        list.starts_with("# AllowMCROutboundAccess ipv4\n") && list.lines().count() > 2,
+        "{list}"
+    );
+    // The files it does not replace are the built-in ones.
+    let csv = String::from_utf8_lossy(&tree["rules.csv"]).into_owned();
+    assert!(csv.starts_with("rule,family,prefix\n"), "{csv}");
+
+    let broken = dir.path().join("broken");
+    fs::create_dir_all(broken.join("plain")).unwrap();
+    fs::write(
+        broken.join("plain/list.txt.hbs"),
+        "{{#each family.prefixes}}\n",
+    )
+    .unwrap();
+    fails(
+        dir.path(),
+        &[
+            "build",
+            "-t",
+            "plain",
+            "--templates",
+            "broken",
+            "--out",
+            "b",
+        ],
+        2,
+        "template plain/list.txt (broken/plain/list.txt.hbs)",
+    );
+    assert!(!dir.path().join("b").exists());
+    fails(
+        dir.path(),
+        &["build", "--templates", "nowhere", "--out", "b"],
+        2,
+        "--templates nowhere: not a folder",
+    );
+
+    // PAN-OS and FortiOS write one policy per rule and direction: their
+    // context leaves out the per-group entries, so a template that reads
+    // them fails rather than writing no policies.
+    let entries = dir.path().join("entries");
+    fs::create_dir_all(entries.join("panos")).unwrap();
+    fs::write(
+        entries.join("panos/config.set.hbs"),
+        "{{#each plan.policies}}{{#each entries}}{{group}}\n{{/each}}{{/each}}",
+    )
+    .unwrap();
+    fails(
+        dir.path(),
+        &[
+            "build",
+            "-t",
+            "panos",
+            "--templates",
+            "entries",
+            "--out",
+            "e",
+        ],
+        2,
+        "Failed to access variable in strict mode Some(\"entries\")",
+    );
+    assert!(!dir.path().join("e").exists());
+}
+
 #[test]
 fn a_foreign_output_folder_is_never_replaced() {
     let dir = tempfile::tempdir().unwrap();

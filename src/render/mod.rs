@@ -28,7 +28,7 @@ use names::Namer;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 pub use names::NameRules;
@@ -164,6 +164,8 @@ pub struct Engine {
     hb: Handlebars<'static>,
     /// Whether the delta templates were compiled.
     deltas: bool,
+    /// The templates of the user's (`--templates`), by name, with their files.
+    custom: HashMap<String, PathBuf>,
 }
 
 /// A template registry set up the way every tagwall template expects.
@@ -195,12 +197,14 @@ impl Engine {
                 dir.display()
             )));
         }
-        let load = |name: &str, source: &str| -> Result<String> {
+        // A template's text, and the file it came from when it is the user's.
+        let load = |name: &str, source: &str| -> Result<(String, Option<PathBuf>)> {
             let custom = overrides.map(|d| d.join(format!("{name}.hbs")));
             match custom.filter(|p| p.is_file()) {
                 Some(path) => std::fs::read_to_string(&path)
+                    .map(|text| (text, Some(path.clone())))
                     .map_err(|e| Error::io("cannot read template", path, e)),
-                None => Ok(source.to_string()),
+                None => Ok((source.to_string(), None)),
             }
         };
         let wanted = |name: &str| {
@@ -208,7 +212,7 @@ impl Engine {
                 .iter()
                 .any(|t| name.split('/').next() == Some(t.name))
         };
-        let mut sources: Vec<(String, String)> = Vec::new();
+        let mut sources: Vec<(String, (String, Option<PathBuf>))> = Vec::new();
         for (name, source) in PARTIALS.iter().filter(|(name, _)| wanted(name)) {
             sources.push((name.to_string(), load(name, source)?));
         }
@@ -218,27 +222,43 @@ impl Engine {
             .filter(|s| deltas || !s.delta);
         for spec in specs {
             sources.push((spec.template.to_string(), load(spec.template, spec.source)?));
-            sources.push((path_template_name(spec), spec.path.to_string()));
+            sources.push((path_template_name(spec), (spec.path.to_string(), None)));
         }
+        let custom: HashMap<String, PathBuf> = sources
+            .iter()
+            .filter_map(|(name, (_, file))| Some((name.clone(), file.clone()?)))
+            .collect();
+        let mut engine = Engine {
+            hb: registry(),
+            deltas,
+            custom,
+        };
         let compiled: Vec<(String, handlebars::Template)> = sources
             .into_par_iter()
-            .map(|(name, text)| {
+            .map(|(name, (text, _))| {
                 let mut one = registry();
                 one.register_template_string(&name, text)
-                    .map_err(|e| Error::Template {
-                        name: name.clone(),
-                        message: e.to_string(),
-                    })?;
+                    .map_err(|e| engine.template_error(&name, e))?;
                 let template = one.get_template(&name).cloned();
                 Ok(template.map(|t| (name, t)))
             })
             .filter_map(Result::transpose)
             .collect::<Result<_>>()?;
-        let mut hb = registry();
         for (name, template) in compiled {
-            hb.register_template(&name, template);
+            engine.hb.register_template(&name, template);
         }
-        Ok(Engine { hb, deltas })
+        Ok(engine)
+    }
+
+    /// A template's error, naming the file when the template is the user's.
+    fn template_error(&self, name: &str, e: impl std::fmt::Display) -> Error {
+        Error::Template {
+            name: match self.custom.get(name) {
+                Some(file) => format!("{name} ({})", file.display()),
+                None => name.to_string(),
+            },
+            message: e.to_string(),
+        }
     }
 
     /// Render the named targets (in parallel) into `sink`, each into its
@@ -325,10 +345,7 @@ impl Engine {
                         &full,
                         std::io::Error::new(io.kind(), io.to_string()),
                     ),
-                    _ => Error::Template {
-                        name: spec.template.to_string(),
-                        message: e.to_string(),
-                    },
+                    _ => self.template_error(spec.template, e),
                 })
         })?;
         if !stored {
@@ -343,10 +360,7 @@ impl Engine {
     fn run(&self, name: &str, ctx: &handlebars::Context) -> Result<String> {
         self.hb
             .render_with_context(name, ctx)
-            .map_err(|e| Error::Template {
-                name: name.to_string(),
-                message: e.to_string(),
-            })
+            .map_err(|e| self.template_error(name, e))
     }
 }
 

@@ -459,7 +459,35 @@ fn with_plan(mut ctx: Value, job: &Job<'_>, target: &Target, entries: Entries) -
     }
     ctx["plan"] = plan_value(plan).map_err(|e| internal(target, e))?;
     ctx["delta"] = serde_json::to_value(&delta).map_err(|e| internal(target, e))?;
+    if entries == Entries::Dropped {
+        // Not there at all, rather than empty: a template of the user's that
+        // reads them fails in strict mode instead of writing no policies.
+        unkey(ctx["plan"].get_mut("policies"), "entries");
+        if let Some(d) = ctx["delta"].as_object_mut() {
+            d.remove("entries_added");
+            d.remove("entries_removed");
+            unkey(d.get_mut("policies_added"), "entries");
+            unkey(d.get_mut("policies_removed"), "entries");
+            let changes = d.get_mut("policies_changed").and_then(Value::as_array_mut);
+            for change in changes.into_iter().flatten() {
+                for side in ["policy", "old"] {
+                    if let Some(p) = change.get_mut(side).and_then(Value::as_object_mut) {
+                        p.remove("entries");
+                    }
+                }
+            }
+        }
+    }
     Ok(ctx)
+}
+
+/// Remove `key` from each object of the JSON array `list`.
+fn unkey(list: Option<&mut Value>, key: &str) {
+    for item in list.and_then(Value::as_array_mut).into_iter().flatten() {
+        if let Some(m) = item.as_object_mut() {
+            m.remove(key);
+        }
+    }
 }
 
 fn drop_entries(policies: &mut [Policy]) {
