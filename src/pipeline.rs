@@ -86,24 +86,37 @@ pub fn load_input(path: Option<&Path>) -> Result<Loaded> {
     }
 }
 
-/// Read the input and the previous release of a build: `input` (or the
-/// newest bundled release) and `previous`, or the current and previous
-/// releases of the state folder (an explicit `previous` still wins).
-pub fn load_build_inputs(opts: &BuildOptions) -> Result<(Loaded, Option<Loaded>)> {
-    let given_previous = opts
-        .previous
-        .as_deref()
-        .map(source::read_file)
-        .transpose()?;
+/// The state folder of a build (`--state`), opened: its index says which
+/// releases it holds before any is read.
+pub fn open_build_state(opts: &BuildOptions) -> Result<Option<State>> {
     let Some(dir) = &opts.state else {
-        return Ok((load_input(opts.input.as_deref())?, given_previous));
+        return Ok(None);
     };
     if opts.input.is_some() {
         return Err(Error::Usage(
             "give either --input or --state, not both".to_string(),
         ));
     }
-    let (loaded, previous) = load_state(dir)?;
+    State::open(dir).map(Some)
+}
+
+/// Read the input and the previous release of a build: `input` (or the
+/// newest bundled release) and `previous`, or the current and previous
+/// releases of the state folder from [`open_build_state`] (an explicit
+/// `previous` still wins).
+pub fn load_build_inputs(
+    opts: &BuildOptions,
+    state: Option<&State>,
+) -> Result<(Loaded, Option<Loaded>)> {
+    let given_previous = opts
+        .previous
+        .as_deref()
+        .map(source::read_file)
+        .transpose()?;
+    let Some(state) = state else {
+        return Ok((load_input(opts.input.as_deref())?, given_previous));
+    };
+    let (loaded, previous) = load_releases(state)?;
     Ok((loaded, given_previous.or(previous)))
 }
 
@@ -111,12 +124,15 @@ pub fn load_build_inputs(opts: &BuildOptions) -> Result<(Loaded, Option<Loaded>)
 /// release that was current before it; each is checked against its SHA-256
 /// in the index.
 pub fn load_state(dir: &Path) -> Result<(Loaded, Option<Loaded>)> {
-    let state = State::open(dir)?;
+    load_releases(&State::open(dir)?)
+}
+
+fn load_releases(state: &State) -> Result<(Loaded, Option<Loaded>)> {
     let current = state.current().ok_or_else(|| Error::State {
-        path: dir.to_path_buf(),
+        path: state.dir().to_path_buf(),
         message: format!(
             "no release is kept here yet; run `tagwall fetch --state {}` first",
-            dir.display()
+            state.dir().display()
         ),
     })?;
     let loaded = state.load(current)?;
@@ -405,12 +421,18 @@ fn store(sink: &dyn Sink, name: &str, bytes: &[u8]) -> Result<()> {
 pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     // The templates do not depend on the input: they compile while it is
     // read and checked. Errors are still reported in the order of the
-    // stages (input, policy, selection, then targets and templates). A state
-    // folder may hold a previous release, so its deltas are compiled too.
-    let deltas = opts.previous.is_some() || opts.state.is_some();
+    // stages (input, policy, selection, then targets and templates). The
+    // deltas are compiled when there is a previous release to render
+    // against: given, or in the state folder's index.
+    let state = open_build_state(opts);
+    let deltas = opts.previous.is_some()
+        || state
+            .as_ref()
+            .is_ok_and(|s| s.as_ref().is_some_and(|s| s.previous().is_some()));
     let (read, compiled) = rayon::join(
         || -> Result<_> {
-            let (mut loaded, previous_loaded) = load_build_inputs(opts)?;
+            let state = state?;
+            let (mut loaded, previous_loaded) = load_build_inputs(opts, state.as_ref())?;
             let file = loaded.parse()?;
             // Rendering never reads the JSON again: its 4 MB are not kept.
             loaded.release();

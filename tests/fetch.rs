@@ -427,9 +427,40 @@ fn a_newer_release_replaces_the_current_one_and_feeds_build() {
             && text.contains("ServiceTags_Public_20250811.json"),
         "{text}"
     );
-    let (code, err) = tagwall(seeded().path(), &["diff", "--state", "state"]);
+    let first = seeded();
+    let (code, err) = tagwall(first.path(), &["diff", "--state", "state"]);
     assert_eq!(code, 2);
     assert!(err.contains("only one release is kept here"), "{err}");
+    // The first release alone builds, with no deltas; so does one with a
+    // previous release given beside the state folder.
+    let (code, err) = tagwall(first.path(), &["build", "--state", "state", "-t", "junos"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        !first
+            .path()
+            .join("out/junos/junos-security-delta.set")
+            .exists()
+    );
+    let old = common::fixture("public_20250804.json");
+    let (code, err) = tagwall(
+        first.path(),
+        &[
+            "build",
+            "--state",
+            "state",
+            "-t",
+            "junos",
+            "--previous",
+            old.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        first
+            .path()
+            .join("out/junos/junos-security-delta.set")
+            .exists()
+    );
     let (code, err) = tagwall(
         dir.path(),
         &["diff", "--state", "state", "a.json", "b.json"],
