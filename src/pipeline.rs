@@ -16,7 +16,6 @@ use crate::source::{self, Loaded, sha256_hex};
 use crate::state::State;
 use crate::write;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The change report written beside the configs when a previous release is given.
@@ -311,24 +310,19 @@ pub struct RenderInputs<'a> {
     pub engine: &'a Engine,
 }
 
-/// Rendered files (paths relative to the output folder) and the manifest.
+/// Rendered files (paths relative to the output folder), with the rest of
+/// what was rendered.
 pub struct Outputs {
     /// Every file, by relative path.
-    pub files: BTreeMap<PathBuf, Vec<u8>>,
-    /// The manifest, without its `files` digests (the write stage adds them).
-    pub manifest: serde_json::Value,
-    /// The targets rendered.
-    pub targets: Vec<&'static str>,
-    /// The comparison with the previous release, when there is one.
-    pub diff: Option<diff::Diff>,
+    pub files: crate::render::Files,
+    /// The manifest and the comparison.
+    pub rendered: Rendered,
 }
 
 /// What a render produced besides its files.
 pub struct Rendered {
     /// The manifest, without its `files` digests (the write stage adds them).
     pub manifest: serde_json::Value,
-    /// The targets rendered.
-    pub targets: Vec<&'static str>,
     /// The comparison with the previous release, when there is one.
     pub diff: Option<diff::Diff>,
 }
@@ -339,9 +333,7 @@ pub fn render_outputs(inputs: &RenderInputs<'_>) -> Result<Outputs> {
     let rendered = render_into(inputs, &sink)?;
     Ok(Outputs {
         files: sink.into_files(),
-        manifest: rendered.manifest,
-        targets: rendered.targets,
-        diff: rendered.diff,
+        rendered,
     })
 }
 
@@ -368,8 +360,8 @@ pub fn render_into(inputs: &RenderInputs<'_>, sink: &dyn Sink) -> Result<Rendere
             Scope::Policy(Box::new(inputs.policy.policy.clone()))
         };
         let d = diff::diff(old, prev.clone(), inputs.file, input.clone(), &scope)?;
-        store(sink, DIFF_MARKDOWN, report::markdown(&d)?.as_bytes())?;
-        store(sink, DIFF_JSON, report::json(&d)?.as_bytes())?;
+        sink.bytes(Path::new(DIFF_MARKDOWN), report::markdown(&d)?.as_bytes())?;
+        sink.bytes(Path::new(DIFF_JSON), report::json(&d)?.as_bytes())?;
         change = Some(d);
     }
     let names: Vec<&'static str> = inputs.targets.iter().map(|t| t.name).collect();
@@ -394,7 +386,7 @@ pub fn render_into(inputs: &RenderInputs<'_>, sink: &dyn Sink) -> Result<Rendere
             change_number: p.change_number,
             sha256: &p.sha256,
         }),
-        targets: names.clone(),
+        targets: names,
     };
     let manifest = serde_json::to_value(&manifest).map_err(|e| Error::Template {
         name: "manifest.json".into(),
@@ -402,19 +394,8 @@ pub fn render_into(inputs: &RenderInputs<'_>, sink: &dyn Sink) -> Result<Rendere
     })?;
     Ok(Rendered {
         manifest,
-        targets: names,
         diff: change,
     })
-}
-
-/// Store a file whose bytes are known.
-fn store(sink: &dyn Sink, name: &str, bytes: &[u8]) -> Result<()> {
-    let path = Path::new(name);
-    sink.file(path, &|| bytes.len(), &mut |out| {
-        out.write_all(bytes)
-            .map_err(|e| Error::io("cannot write", path, e))
-    })?;
-    Ok(())
 }
 
 /// Run the whole build: every stage, then one atomic write.
@@ -490,7 +471,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             .as_ref()
             .zip(previous_file.as_ref())
             .map(|(l, f)| provenance(l, f).file),
-        targets: rendered.targets.clone(),
+        targets: targets.iter().map(|t| t.name).collect(),
         files: staging.files(),
         rules: selection.rules.len(),
         warnings: selection.warnings.clone(),

@@ -274,6 +274,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
     })?;
     let changed = differs(&opts.out, &outputs.files)?;
     let summary = outputs
+        .rendered
         .diff
         .as_ref()
         .map(|d| crate::render::report::text(d, false));
@@ -298,7 +299,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
 
     crate::interrupt::check()?;
     if changed {
-        write::commit_keeping(&opts.out, &outputs.files, &outputs.manifest, true)?;
+        write::commit_keeping(&opts.out, &outputs.files, &outputs.rendered.manifest, true)?;
         report.written = true;
     }
     if outputs.files.contains_key(Path::new(DIFF_MARKDOWN)) {

@@ -8,6 +8,7 @@
 //! manifest is never replaced: `--out ~` must not wipe a home directory.
 
 use crate::error::{Error, Result};
+use crate::render::Sink;
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -61,7 +62,7 @@ pub fn commit_keeping<M: Serialize>(
     // Files are written, and hashed for the manifest, in parallel.
     files
         .par_iter()
-        .try_for_each(|(rel, bytes)| staging.write(rel, bytes))?;
+        .try_for_each(|(rel, bytes)| staging.bytes(rel, bytes))?;
     staging.commit(manifest, keep_previous)
 }
 
@@ -124,33 +125,17 @@ impl Staging {
             .path()
     }
 
-    /// Write a file whose bytes are known.
-    pub fn write(&self, rel: &Path, bytes: &[u8]) -> Result<()> {
-        let path = self.root().join(rel);
-        let written = self.create(rel, &mut |out| {
-            out.write_all(bytes)
-                .map_err(|e| Error::io("cannot write", &path, e))
-        })?;
-        if written {
-            Ok(())
-        } else {
-            Err(Error::Output {
-                path: self.out.clone(),
-                message: format!("{} would be written twice", rel.display()),
-            })
-        }
-    }
-
     /// Create the file `rel` and let `fill` write its bytes, straight to
     /// disk. `Ok(false)`, and nothing written, when `rel` was already taken.
     pub fn create(&self, rel: &Path, fill: &mut crate::render::Fill<'_>) -> Result<bool> {
-        let key = manifest_key(rel);
-        if self.entries.lock().expect("entries").contains_key(&key) {
-            return Ok(false);
-        }
         let path = self.root().join(rel);
         self.folder_for(rel)?;
-        let file = File::create_new(&path).map_err(|e| Error::io("cannot create", &path, e))?;
+        // Creating the file claims its path: no other thread can take it.
+        let file = match File::create_new(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return Ok(false),
+            Err(e) => return Err(Error::io("cannot create", &path, e)),
+        };
         let mut writer = Hashing {
             inner: std::io::BufWriter::with_capacity(1 << 16, file),
             hash: Sha256::new(),
@@ -387,7 +372,7 @@ mod tests {
             |w: &mut dyn Write| w.write_all(b"hello").map_err(|e| Error::io("w", "x", e));
         assert!(staging.create(Path::new("t/a.txt"), &mut fill).unwrap());
         assert!(!staging.create(Path::new("t/a.txt"), &mut fill).unwrap());
-        staging.write(Path::new("b.txt"), b"2").unwrap();
+        staging.bytes(Path::new("b.txt"), b"2").unwrap();
         assert_eq!(staging.files(), 2);
         assert!(!out.exists(), "nothing is visible before the commit");
         staging.commit(&json!({"tool": "tagwall"}), false).unwrap();
@@ -402,7 +387,7 @@ mod tests {
     fn an_uncommitted_staging_leaves_nothing_behind() {
         let dir = tempfile::tempdir().unwrap();
         let staging = Staging::new(&dir.path().join("a/b/out")).unwrap();
-        staging.write(Path::new("x/y.txt"), b"1").unwrap();
+        staging.bytes(Path::new("x/y.txt"), b"1").unwrap();
         drop(staging);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
         // A folder that existed before stays, and so does what another

@@ -680,81 +680,60 @@ fn a_build_that_fails_midway_leaves_nothing_behind() {
 #[test]
 fn templates_of_ones_own_replace_the_built_in_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let own = dir.path().join("own");
-    fs::create_dir_all(own.join("plain")).unwrap();
-    fs::write(
-        own.join("plain/list.txt.hbs"),
+    // `DIR/<template>.hbs` holding `text`.
+    let template = |folder: &str, name: &str, text: &str| {
+        let path = dir.path().join(folder).join(format!("{name}.hbs"));
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, text).unwrap();
+    };
+    fn build<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = vec!["build", "-q"];
+        args.extend(extra);
+        args
+    }
+    ok(dir.path(), &build(&["-t", "plain", "--out", "built-in"]));
+    template(
+        "own",
+        "plain/list.txt",
         "# {{rule.name}} {{family.name}}\n{{lines family.prefixes}}\n",
-    )
-    .unwrap();
-    ok(
-        dir.path(),
-        &["build", "-q", "-t", "plain", "--templates", "own"],
     );
-    let tree = read_tree(&dir.path().join("out/plain"));
-    let list = String::from_utf8_lossy(&tree["AllowMCROutboundAccess.ipv4.txt"]).into_owned();
-    assert!(
-        list.starts_with("# AllowMCROutboundAccess ipv4\n") && list.lines().count() > 2,
-        "{list}"
+    ok(dir.path(), &build(&["-t", "plain", "--templates", "own"]));
+    let ours = read_tree(&dir.path().join("out/plain"));
+    let theirs = read_tree(&dir.path().join("built-in/plain"));
+    let list = "AllowMCROutboundAccess.ipv4.txt";
+    let mut want = b"# AllowMCROutboundAccess ipv4\n".to_vec();
+    want.extend(&theirs[list]);
+    assert_eq!(
+        String::from_utf8_lossy(&ours[list]),
+        String::from_utf8_lossy(&want)
     );
-    // The files it does not replace are the built-in ones.
-    let csv = String::from_utf8_lossy(&tree["rules.csv"]).into_owned();
-    assert!(csv.starts_with("rule,family,prefix\n"), "{csv}");
+    // The files it does not replace are the built-in ones, byte for byte.
+    for file in ["rules.csv", "rules.json"] {
+        assert!(ours[file] == theirs[file], "{file}");
+    }
 
-    let broken = dir.path().join("broken");
-    fs::create_dir_all(broken.join("plain")).unwrap();
-    fs::write(
-        broken.join("plain/list.txt.hbs"),
-        "{{#each family.prefixes}}\n",
-    )
-    .unwrap();
-    fails(
-        dir.path(),
-        &[
-            "build",
-            "-t",
-            "plain",
-            "--templates",
-            "broken",
-            "--out",
-            "b",
-        ],
-        2,
-        "template plain/list.txt (broken/plain/list.txt.hbs)",
-    );
+    template("broken", "plain/list.txt", "{{#each family.prefixes}}\n");
+    let refused = build(&["-t", "plain", "--templates", "broken", "--out", "b"]);
+    let message = "template plain/list.txt (broken/plain/list.txt.hbs)";
+    fails(dir.path(), &refused, 2, message);
     assert!(!dir.path().join("b").exists());
-    fails(
-        dir.path(),
-        &["build", "--templates", "nowhere", "--out", "b"],
-        2,
-        "--templates nowhere: not a folder",
-    );
+    let nowhere = build(&["--templates", "nowhere", "--out", "b"]);
+    fails(dir.path(), &nowhere, 2, "--templates nowhere: not a folder");
 
     // PAN-OS and FortiOS write one policy per rule and direction: their
     // context leaves out the per-group entries, so a template that reads
     // them fails rather than writing no policies.
-    let entries = dir.path().join("entries");
-    fs::create_dir_all(entries.join("panos")).unwrap();
-    fs::write(
-        entries.join("panos/config.set.hbs"),
-        "{{#each plan.policies}}{{#each entries}}{{group}}\n{{/each}}{{/each}}",
-    )
-    .unwrap();
-    fails(
-        dir.path(),
-        &[
-            "build",
-            "-t",
-            "panos",
-            "--templates",
-            "entries",
-            "--out",
-            "e",
-        ],
-        2,
-        "Failed to access variable in strict mode Some(\"entries\")",
-    );
-    assert!(!dir.path().join("e").exists());
+    let reads_entries = "{{#each plan.policies}}{{#each entries}}{{group}}\n{{/each}}{{/each}}";
+    for (target, file) in [("panos", "config.set"), ("fortios", "config.conf")] {
+        template("entries", &format!("{target}/{file}"), reads_entries);
+        let args = build(&["-t", target, "--templates", "entries", "--out", "e"]);
+        let err = fails(dir.path(), &args, 2, "strict mode Some(\"entries\")");
+        assert!(
+            err.contains(&format!("(entries/{target}/{file}.hbs)")),
+            "{err}"
+        );
+        assert!(!dir.path().join("e").exists());
+    }
 }
 
 #[test]

@@ -119,6 +119,22 @@ pub trait Sink: Sync {
     /// bytes `fill` writes; `text_len` tells about how much text the file's
     /// context holds. `Ok(false)`, and nothing stored, when `path` is taken.
     fn file(&self, path: &Path, text_len: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool>;
+
+    /// Store a file whose bytes are known; a path taken already is an error.
+    fn bytes(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        let stored = self.file(path, &|| bytes.len(), &mut |out| {
+            out.write_all(bytes)
+                .map_err(|e| Error::io("cannot write", path, e))
+        })?;
+        if stored {
+            Ok(())
+        } else {
+            Err(Error::Output {
+                path: path.to_path_buf(),
+                message: "would be written twice".into(),
+            })
+        }
+    }
 }
 
 /// Rendered files kept in memory.
@@ -134,9 +150,6 @@ impl InMemory {
 
 impl Sink for InMemory {
     fn file(&self, path: &Path, text_len: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool> {
-        if self.0.lock().expect("files").contains_key(path) {
-            return Ok(false);
-        }
         // Room for the whole file at once: a file is mostly its context's
         // text, written out with some more around it. Room never written
         // costs no memory, while a buffer that grows is copied, and the copy
@@ -144,12 +157,13 @@ impl Sink for InMemory {
         let mut text = Vec::with_capacity(4 * text_len() + 4096);
         fill(&mut text)?;
         text.shrink_to_fit();
-        Ok(self
-            .0
-            .lock()
-            .expect("files")
-            .insert(path.to_path_buf(), text)
-            .is_none())
+        match self.0.lock().expect("files").entry(path.to_path_buf()) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(text);
+                Ok(true)
+            }
+            std::collections::btree_map::Entry::Occupied(_) => Ok(false),
+        }
     }
 }
 
