@@ -5,7 +5,10 @@
 //! [`Error::exit_code`] maps each error to the exit codes of the command-line
 //! contract: 2 for bad input, usage, network and I/O, 3 for a guard-rail refusal.
 
+use serde::Serialize;
+use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Exit codes shared by every command.
 pub mod exit {
@@ -101,6 +104,11 @@ pub enum Error {
     #[error("template {name}: {message}")]
     Template { name: String, message: String },
 
+    /// A value tagwall made could not be serialised (a manifest, a report):
+    /// a bug, not bad input.
+    #[error("cannot serialise {what}: {message}")]
+    Internal { what: String, message: String },
+
     /// An unknown target name was asked for.
     #[error("unknown target {name:?}; known targets: {known}")]
     UnknownTarget { name: String, known: String },
@@ -117,7 +125,7 @@ pub enum Error {
     #[error("refused, nothing was changed: {}", describe_refusals(refusals))]
     GuardRail {
         /// Every rail that refused.
-        refusals: Vec<crate::guard::Refusal>,
+        refusals: Vec<Refusal>,
     },
 
     /// The post-change command failed (the outputs were written).
@@ -139,7 +147,16 @@ pub enum Error {
     #[error("{what}: {message}")]
     Refused { what: String, message: String },
 
-    /// The state folder is busy (locked) or its index is damaged.
+    /// Another process holds the state folder's lock (`path` is the lock
+    /// file); `waited` is how long this one waited for it, if it did.
+    #[error("{path}: {}", describe_lock(*waited))]
+    Locked {
+        path: PathBuf,
+        waited: Option<Duration>,
+    },
+
+    /// The state folder cannot be used: its index is damaged, a release in
+    /// it changed, or it holds none yet.
     #[error("{path}: {message}")]
     State { path: PathBuf, message: String },
 }
@@ -167,7 +184,67 @@ impl Error {
     }
 }
 
-fn describe_refusals(refusals: &[crate::guard::Refusal]) -> String {
+fn describe_lock(waited: Option<Duration>) -> String {
+    match waited {
+        None => "another tagwall process is using this state folder (the lock is held); \
+                 try again when it has finished"
+            .to_string(),
+        Some(d) => format!(
+            "another tagwall process is still using this state folder after {}s; \
+             try again when it has finished",
+            d.as_secs()
+        ),
+    }
+}
+
+/// A guard rail that `--force` may name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rail {
+    /// More than the allowed share of a rule's addresses would be removed.
+    Removal,
+    /// The release's changeNumber is lower than the current one's.
+    Older,
+    /// The release is older than the allowed age.
+    Age,
+}
+
+impl Rail {
+    /// Every rail, in the order they are checked.
+    pub const ALL: [Rail; 3] = [Rail::Older, Rail::Age, Rail::Removal];
+
+    /// The name used with `--force`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Rail::Removal => "removal",
+            Rail::Older => "older",
+            Rail::Age => "age",
+        }
+    }
+
+    /// Parse a `--force` name.
+    pub fn parse(name: &str) -> Option<Rail> {
+        Rail::ALL.into_iter().find(|r| r.as_str() == name)
+    }
+}
+
+impl fmt::Display for Rail {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One guard-rail refusal: the payload of [`Error::GuardRail`], made by the
+/// checks in `guard`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    /// The rail that refused.
+    pub rail: Rail,
+    /// What is wrong, with the numbers.
+    pub message: String,
+}
+
+fn describe_refusals(refusals: &[Refusal]) -> String {
     let list: Vec<String> = refusals
         .iter()
         .map(|r| format!("{} [--force {}]", r.message, r.rail))

@@ -7,55 +7,8 @@
 
 use crate::aggregate::AddrInt;
 use crate::aggregate::IntervalSet;
+pub use crate::error::{Rail, Refusal};
 use crate::select::Selection;
-use serde::Serialize;
-use std::fmt;
-
-/// A guard rail that `--force` may name.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Rail {
-    /// More than the allowed share of a rule's addresses would be removed.
-    Removal,
-    /// The release's changeNumber is lower than the current one's.
-    Older,
-    /// The release is older than the allowed age.
-    Age,
-}
-
-impl Rail {
-    /// Every rail, in the order they are checked.
-    pub const ALL: [Rail; 3] = [Rail::Older, Rail::Age, Rail::Removal];
-
-    /// The name used with `--force`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Rail::Removal => "removal",
-            Rail::Older => "older",
-            Rail::Age => "age",
-        }
-    }
-
-    /// Parse a `--force` name.
-    pub fn parse(name: &str) -> Option<Rail> {
-        Rail::ALL.into_iter().find(|r| r.as_str() == name)
-    }
-}
-
-impl fmt::Display for Rail {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// One refusal.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct Refusal {
-    /// The rail that refused.
-    pub rail: Rail,
-    /// What is wrong, with the numbers.
-    pub message: String,
-}
 
 /// Rules whose addresses would shrink by more than `max_share` (0.0 to 1.0)
 /// of what they allowed before, per family.

@@ -388,8 +388,8 @@ pub fn render_into(inputs: &RenderInputs<'_>, sink: &dyn Sink) -> Result<Rendere
         }),
         targets: names,
     };
-    let manifest = serde_json::to_value(&manifest).map_err(|e| Error::Template {
-        name: "manifest.json".into(),
+    let manifest = serde_json::to_value(&manifest).map_err(|e| Error::Internal {
+        what: "manifest.json".into(),
         message: e.to_string(),
     })?;
     Ok(Rendered {

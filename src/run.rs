@@ -233,7 +233,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
         previous_loaded.is_some(),
     )?;
     let release_sha256 = loaded.sha256();
-    let inputs = fingerprint(&policy, &targets, opts.templates.as_deref())?;
+    let inputs = fingerprint(&policy, &targets, &engine);
     let applied: BTreeMap<String, Vec<IpNet>> = effective
         .rules
         .iter()
@@ -344,33 +344,24 @@ fn applied_selection<'a>(
     Ok(sel)
 }
 
-/// A digest of everything besides the release that shapes the outputs.
+/// A digest of everything besides the release that shapes the outputs:
+/// the tool, the policy, the targets, and the text of every template the
+/// engine compiled (partials and the user's own templates included).
 fn fingerprint(
     policy: &pipeline::LoadedPolicy,
     targets: &[&'static crate::render::Target],
-    templates: Option<&Path>,
-) -> Result<String> {
+    engine: &Engine,
+) -> String {
     let mut text = format!(
-        "tagwall {}\npolicy {}\n",
+        "tagwall {}\npolicy {}\ntemplates {}\n",
         env!("CARGO_PKG_VERSION"),
-        policy.sha256
+        policy.sha256,
+        engine.digest()
     );
     for t in targets {
         text.push_str(&format!("target {}\n", t.name));
-        if let Some(dir) = templates {
-            for spec in t.files {
-                let path = dir.join(format!("{}.hbs", spec.template));
-                if let Ok(bytes) = std::fs::read(&path) {
-                    text.push_str(&format!(
-                        "template {} {}\n",
-                        spec.template,
-                        crate::source::sha256_hex(&bytes)
-                    ));
-                }
-            }
-        }
     }
-    Ok(crate::source::sha256_hex(text.as_bytes()))
+    crate::source::sha256_hex(text.as_bytes())
 }
 
 /// True when `files` differ from the output folder's (the manifest aside).

@@ -145,12 +145,7 @@ impl State {
         match rustix::fs::flock(&file, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => {}
             Err(e) if e == rustix::io::Errno::WOULDBLOCK => {
-                return Err(Error::State {
-                    path,
-                    message: "another tagwall process is using this state folder (the lock is \
-                              held); try again when it has finished"
-                        .into(),
-                });
+                return Err(Error::Locked { path, waited: None });
             }
             Err(e) => return Err(Error::io("cannot lock", &path, e.into())),
         }
@@ -167,20 +162,14 @@ impl State {
         let start = std::time::Instant::now();
         loop {
             match State::lock(dir) {
-                Err(Error::State { message, .. })
-                    if message.contains("lock is held") && start.elapsed() < timeout =>
-                {
+                Err(Error::Locked { .. }) if start.elapsed() < timeout => {
                     crate::interrupt::check()?;
                     std::thread::sleep(std::time::Duration::from_millis(100));
                 }
-                Err(Error::State { path, message }) if message.contains("lock is held") => {
-                    return Err(Error::State {
+                Err(Error::Locked { path, .. }) => {
+                    return Err(Error::Locked {
                         path,
-                        message: format!(
-                            "another tagwall process is still using this state folder after {}s; \
-                             try again when it has finished",
-                            timeout.as_secs()
-                        ),
+                        waited: Some(timeout),
                     });
                 }
                 other => return other,

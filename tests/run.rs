@@ -464,3 +464,30 @@ fn removals_wait_out_the_grace_period() {
         "kept past the grace period"
     );
 }
+
+#[test]
+fn a_partial_of_the_users_reaches_the_output_on_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mirror = Mirror::new(N0804, release("public_20250804.json"));
+    let panos = ["--target", "panos"];
+    let (code, err) = run_in(d, &mirror.url(), &panos);
+    assert_eq!(code, 1, "{err}");
+    let (code, err) = run_in(d, &mirror.url(), &panos);
+    assert_eq!(code, 0, "the same release twice changes nothing: {err}");
+    // Override a partial (no file is rendered from it directly, a group is).
+    let group = include_str!("../templates/panos/group.hbs");
+    std::fs::create_dir_all(d.join("tpl/panos")).unwrap();
+    std::fs::write(
+        d.join("tpl/panos/group.hbs"),
+        format!("# group {{{{ident}}}} (site template)\n{group}"),
+    )
+    .unwrap();
+    let with_tpl = ["--target", "panos", "--templates", "tpl"];
+    let (code, err) = run_in(d, &mirror.url(), &with_tpl);
+    assert_eq!(code, 1, "a new partial is a change: {err}");
+    let set = std::fs::read_to_string(d.join("out/panos/panos.set")).unwrap();
+    assert!(set.contains("(site template)"), "the override is written");
+    let (code, err) = run_in(d, &mirror.url(), &with_tpl);
+    assert_eq!(code, 0, "and then it is the same again: {err}");
+}

@@ -180,6 +180,8 @@ pub struct Engine {
     deltas: bool,
     /// The templates of the user's (`--templates`), by name, with their files.
     custom: HashMap<String, PathBuf>,
+    /// Hex SHA-256 over the name and text of every template compiled.
+    digest: String,
 }
 
 /// A template registry set up the way every tagwall template expects.
@@ -230,14 +232,20 @@ impl Engine {
         for (name, source) in PARTIALS.iter().filter(|(name, _)| wanted(name)) {
             sources.push((name.to_string(), load(name, source)?));
         }
-        let specs = targets
-            .iter()
-            .flat_map(|t| t.files.iter())
-            .filter(|s| deltas || !s.delta);
-        for spec in specs {
-            sources.push((spec.template.to_string(), load(spec.template, spec.source)?));
-            sources.push((path_template_name(spec), (spec.path.to_string(), None)));
+        // Every template these targets can render with goes into the
+        // digest, deltas included whether or not they are compiled now: a
+        // run with a previous release and one without agree on it.
+        let mut delta_sources = Vec::new();
+        for spec in targets.iter().flat_map(|t| t.files.iter()) {
+            let list = if spec.delta && !deltas {
+                &mut delta_sources
+            } else {
+                &mut sources
+            };
+            list.push((spec.template.to_string(), load(spec.template, spec.source)?));
+            list.push((path_template_name(spec), (spec.path.to_string(), None)));
         }
+        let digest = digest(sources.iter().chain(&delta_sources));
         let custom: HashMap<String, PathBuf> = sources
             .iter()
             .filter_map(|(name, (_, file))| Some((name.clone(), file.clone()?)))
@@ -246,6 +254,7 @@ impl Engine {
             hb: registry(),
             deltas,
             custom,
+            digest,
         };
         let compiled: Vec<(String, handlebars::Template)> = sources
             .into_par_iter()
@@ -262,6 +271,13 @@ impl Engine {
             engine.hb.register_template(&name, template);
         }
         Ok(engine)
+    }
+
+    /// A digest of every template this engine renders with (each name and
+    /// text, partials included): two engines with the same digest write the
+    /// same bytes from the same context.
+    pub fn digest(&self) -> &str {
+        &self.digest
     }
 
     /// A template's error, naming the file when the template is the user's.
@@ -376,6 +392,21 @@ impl Engine {
             .render_with_context(name, ctx)
             .map_err(|e| self.template_error(name, e))
     }
+}
+
+/// Hex SHA-256 over each template's name and text, in name order.
+fn digest<'a>(sources: impl Iterator<Item = &'a (String, (String, Option<PathBuf>))>) -> String {
+    use sha2::{Digest, Sha256};
+    let mut sorted: Vec<_> = sources.map(|(n, (t, _))| (n, t)).collect();
+    sorted.sort();
+    let mut hash = Sha256::new();
+    for (name, text) in sorted {
+        for part in [name.as_bytes(), text.as_bytes()] {
+            hash.update((part.len() as u64).to_le_bytes());
+            hash.update(part);
+        }
+    }
+    hex::encode(hash.finalize())
 }
 
 /// The length of all the text in a JSON value.

@@ -190,8 +190,8 @@ pub fn text(diff: &Diff, color: bool) -> String {
 
 /// The diff as JSON for automation.
 pub fn json(diff: &Diff) -> Result<String> {
-    let mut s = serde_json::to_string_pretty(diff).map_err(|e| Error::Template {
-        name: "diff.json".into(),
+    let mut s = serde_json::to_string_pretty(diff).map_err(|e| Error::Internal {
+        what: "diff.json".into(),
         message: e.to_string(),
     })?;
     s.push('\n');
@@ -224,8 +224,8 @@ fn engine() -> Result<Handlebars<'static>> {
 }
 
 fn context(diff: &Diff, history: &[HistoryPoint]) -> Result<Value> {
-    let mut ctx = serde_json::to_value(diff).map_err(|e| Error::Template {
-        name: "diff".into(),
+    let mut ctx = serde_json::to_value(diff).map_err(|e| Error::Internal {
+        what: "the diff".into(),
         message: e.to_string(),
     })?;
     let rows: Vec<Value> = listed(diff)
