@@ -318,12 +318,12 @@ impl AddressSet {
     /// The minimal IPv4 prefixes as CIDR strings, in numeric order (written
     /// directly: a large policy formats tens of thousands of them).
     pub fn v4_strings(&self) -> Vec<String> {
-        cidr_strings(self.v4.prefixes(), push_v4_prefix)
+        cidr_strings(self.v4.prefixes(), crate::prefix::push_v4_prefix)
     }
 
     /// The minimal IPv6 prefixes as CIDR strings, in numeric order.
     pub fn v6_strings(&self) -> Vec<String> {
-        cidr_strings(self.v6.prefixes(), push_v6_prefix)
+        cidr_strings(self.v6.prefixes(), crate::prefix::push_v6_prefix)
     }
 
     /// All minimal prefixes: IPv4 first, each family in numeric order.
@@ -359,103 +359,6 @@ fn cidr_strings<A>(prefixes: Vec<(A, u8)>, push: fn(&mut String, A, u8)) -> Vec<
             scratch.as_str().to_owned()
         })
         .collect()
-}
-
-/// Append `a.b.c.d/len` to `out`, without the formatting machinery.
-///
-/// ```
-/// let mut s = String::new();
-/// tagwall::aggregate::push_v4_prefix(&mut s, 0x0a00_0100, 24);
-/// assert_eq!(s, "10.0.1.0/24");
-/// ```
-pub fn push_v4_prefix(out: &mut String, addr: u32, len: u8) {
-    push_v4(out, addr);
-    out.push('/');
-    push_decimal(out, u32::from(len));
-}
-
-/// Append the address `a.b.c.d`, as [`push_v4_prefix`] writes it.
-pub fn push_v4(out: &mut String, addr: u32) {
-    for (i, shift) in [24, 16, 8, 0].into_iter().enumerate() {
-        if i > 0 {
-            out.push('.');
-        }
-        push_decimal(out, (addr >> shift) & 0xff);
-    }
-}
-
-/// Append a number below 1,000 in decimal.
-pub(crate) fn push_decimal(out: &mut String, n: u32) {
-    if n >= 100 {
-        out.push(char::from(b'0' + (n / 100 % 10) as u8));
-    }
-    if n >= 10 {
-        out.push(char::from(b'0' + (n / 10 % 10) as u8));
-    }
-    out.push(char::from(b'0' + (n % 10) as u8));
-}
-
-/// Append `addr/len` in the canonical form of RFC 5952, exactly as the
-/// standard library prints an `Ipv6Addr` (lower-case hex without leading
-/// zeros, the first longest run of two or more zero groups as `::`, and
-/// IPv4-mapped addresses as `::ffff:a.b.c.d`), without its formatting
-/// machinery.
-///
-/// ```
-/// let mut s = String::new();
-/// tagwall::aggregate::push_v6_prefix(&mut s, 0x2603_1000_0000_0000_0000_0000_0000_0000, 25);
-/// assert_eq!(s, "2603:1000::/25");
-/// ```
-pub fn push_v6_prefix(out: &mut String, addr: u128, len: u8) {
-    push_v6(out, addr);
-    out.push('/');
-    push_decimal(out, u32::from(len));
-}
-
-/// Append an IPv6 address, as [`push_v6_prefix`] writes it.
-pub fn push_v6(out: &mut String, addr: u128) {
-    if addr >> 32 == 0xffff {
-        out.push_str("::ffff:");
-        push_v4(out, addr as u32);
-        return;
-    }
-    let groups: [u16; 8] = std::array::from_fn(|i| (addr >> (112 - 16 * i)) as u16);
-    // The first longest run of zero groups, if it is at least two long.
-    let (mut best, mut best_len, mut run, mut run_len) = (0, 0, 0, 0);
-    for (i, &g) in groups.iter().enumerate() {
-        if g == 0 {
-            if run_len == 0 {
-                run = i;
-            }
-            run_len += 1;
-            if run_len > best_len {
-                (best, best_len) = (run, run_len);
-            }
-        } else {
-            run_len = 0;
-        }
-    }
-    if best_len < 2 {
-        push_groups(out, &groups);
-    } else {
-        push_groups(out, &groups[..best]);
-        out.push_str("::");
-        push_groups(out, &groups[best + best_len..]);
-    }
-}
-
-/// Append IPv6 groups in lower-case hex without leading zeros, `:` between.
-fn push_groups(out: &mut String, groups: &[u16]) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, &g) in groups.iter().enumerate() {
-        if i > 0 {
-            out.push(':');
-        }
-        let digits = (16 - g.leading_zeros()).div_ceil(4).max(1);
-        for k in (0..digits).rev() {
-            out.push(char::from(HEX[usize::from((g >> (4 * k)) & 0xf)]));
-        }
-    }
 }
 
 /// The inclusive address range of an IPv4 prefix.

@@ -532,11 +532,11 @@ fn aggregate(file: Option<&Path>) -> Result<i32> {
     let set = crate::source::parse_prefix_set(&text, &name)?;
     let mut out = String::with_capacity(set.v4.ranges().len() * 18);
     for (addr, len) in set.v4.prefixes() {
-        crate::aggregate::push_v4_prefix(&mut out, addr, len);
+        crate::prefix::push_v4_prefix(&mut out, addr, len);
         out.push('\n');
     }
     for (addr, len) in set.v6.prefixes() {
-        crate::aggregate::push_v6_prefix(&mut out, addr, len);
+        crate::prefix::push_v6_prefix(&mut out, addr, len);
         out.push('\n');
     }
     stdout_write(out.as_bytes())?;

@@ -21,6 +21,7 @@ pub mod interrupt;
 pub mod model;
 pub mod pipeline;
 pub mod policy;
+pub mod prefix;
 pub mod render;
 pub mod run;
 pub mod select;

@@ -202,7 +202,7 @@ impl Visitor<'_> for Prefix {
     }
     fn visit_str<E: serde::de::Error>(self, s: &str) -> std::result::Result<Checked, E> {
         Ok(self.check.then(|| {
-            parse_canonical(s).map_err(|reason| BadValue {
+            crate::prefix::parse_canonical(s).map_err(|reason| BadValue {
                 prefix: s.to_string(),
                 reason,
             })
@@ -411,65 +411,6 @@ pub fn is_unsafe_char(c: char) -> bool {
             | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}')
 }
 
-/// Parse a prefix that must be written exactly canonically.
-///
-/// ```
-/// use tagwall::model::parse_canonical;
-/// assert!(parse_canonical("13.107.3.0/24").is_ok());
-/// assert!(parse_canonical("13.107.3.1/24").unwrap_err().contains("host bits"));
-/// assert!(parse_canonical("013.107.3.0/24").is_err());
-/// assert!(parse_canonical("2620:1EC:4::/48").unwrap_err().contains("canonical"));
-/// ```
-pub fn parse_canonical(s: &str) -> Result<IpNet, String> {
-    // Most prefixes are IPv4 written canonically: check those byte by byte.
-    if let Some(net) = crate::source::canonical_prefix(s.as_bytes()) {
-        return Ok(net);
-    }
-    let net = parse_prefix(s)?;
-    let canonical = net.to_string();
-    if canonical != s {
-        return Err(format!("is not written in canonical form ({canonical})"));
-    }
-    Ok(net)
-}
-
-/// Parse a CIDR prefix with no host bits set; the text need not be canonical
-/// (`2001:DB8::/32` is accepted), but nothing is repaired.
-pub fn parse_prefix(s: &str) -> Result<IpNet, String> {
-    let Some((addr, len)) = s.split_once('/') else {
-        return Err("not a CIDR prefix (no /length)".into());
-    };
-    let is_v6 = addr.contains(':');
-    let max = if is_v6 { 128 } else { 32 };
-    if len.is_empty()
-        || !len.bytes().all(|b| b.is_ascii_digit())
-        || (len.len() > 1 && len.starts_with('0'))
-    {
-        return Err(format!("prefix length {len:?} is not a number"));
-    }
-    match len.parse::<u32>() {
-        Ok(n) if n <= max => {}
-        _ => return Err(format!("prefix length /{len} is out of range (0-{max})")),
-    }
-    if !is_v6
-        && addr
-            .split('.')
-            .any(|octet| octet.len() > 1 && octet.starts_with('0'))
-    {
-        return Err("has an octet with a leading zero (octal or decimal is ambiguous)".into());
-    }
-    let net: IpNet = s
-        .parse()
-        .map_err(|_| format!("not a valid IPv{} prefix", if is_v6 { 6 } else { 4 }))?;
-    if net.trunc() != net {
-        return Err(format!(
-            "has host bits set (the network is {})",
-            net.trunc()
-        ));
-    }
-    Ok(net)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -633,8 +574,8 @@ mod tests {
             "128.0.0.0/1",
         ] {
             assert_eq!(
-                crate::source::canonical_v4_prefix(s.as_bytes()).map(IpNet::V4),
-                parse_prefix(s).ok(),
+                crate::prefix::canonical_v4_prefix(s.as_bytes()).map(IpNet::V4),
+                crate::prefix::parse_prefix(s).ok(),
                 "{s}"
             );
         }
@@ -647,7 +588,7 @@ mod tests {
             "::/0",
         ] {
             assert!(
-                crate::source::canonical_v4_prefix(s.as_bytes()).is_none(),
+                crate::prefix::canonical_v4_prefix(s.as_bytes()).is_none(),
                 "{s}"
             );
         }
@@ -656,7 +597,7 @@ mod tests {
     #[test]
     fn canonical_forms() {
         for ok in ["0.0.0.0/0", "::/0", "255.255.255.255/32", "2603:1000::/25"] {
-            assert!(parse_canonical(ok).is_ok(), "{ok}");
+            assert!(crate::prefix::parse_canonical(ok).is_ok(), "{ok}");
         }
         for bad in [
             "1.2.3.0/024",
@@ -667,7 +608,7 @@ mod tests {
             "::ffff:1.2.3.0/120x",
             "1.2.3.0/24 ",
         ] {
-            assert!(parse_canonical(bad).is_err(), "{bad}");
+            assert!(crate::prefix::parse_canonical(bad).is_err(), "{bad}");
         }
     }
 }

@@ -10,11 +10,13 @@ use crate::interrupt;
 use crate::model::ServiceTags;
 use crate::policy::{NsgMode, Policy};
 use crate::render::report;
-use crate::render::{Engine, InMemory, Job, Previous, Provenance, Sink, Target, find_targets};
+use crate::render::{Engine, Job, Previous, Target, find_targets};
 use crate::select::{Selection, all_tags_policy, select, select_older};
+use crate::source::Provenance;
 use crate::source::{self, Loaded, sha256_hex};
 use crate::state::State;
 use crate::write;
+use crate::write::{InMemory, Sink};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 
@@ -314,7 +316,7 @@ pub struct RenderInputs<'a> {
 /// what was rendered.
 pub struct Outputs {
     /// Every file, by relative path.
-    pub files: crate::render::Files,
+    pub files: crate::write::Files,
     /// The manifest and the comparison.
     pub rendered: Rendered,
 }

@@ -5,9 +5,23 @@
 use crate::error::{Error, Result};
 use crate::model::ServiceTags;
 use flate2::read::GzDecoder;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::io::Read;
 use std::path::Path;
+
+/// Where the rendered input came from (carried into comments and the manifest).
+#[derive(Clone, Debug, Serialize)]
+pub struct Provenance {
+    /// File name as Microsoft published it (no directory).
+    pub file: String,
+    /// Cloud of the file.
+    pub cloud: String,
+    /// The file's top-level change number.
+    pub change_number: u64,
+    /// Hex SHA-256 of the file's JSON bytes.
+    pub sha256: String,
+}
 
 /// Largest Service Tags file accepted, after decompression. Real files are
 /// about 4 MB; the cap stops a gzip bomb or a runaway body from eating memory.
@@ -160,7 +174,7 @@ pub fn parse_prefix_list(text: &str, name: &str) -> Result<Vec<ipnet::IpNet>> {
             continue;
         }
         let parsed = if entry.contains('/') {
-            crate::model::parse_prefix(entry)
+            crate::prefix::parse_prefix(entry)
         } else {
             entry
                 .parse::<std::net::IpAddr>()
@@ -192,7 +206,7 @@ pub fn parse_prefix_set(text: &str, name: &str) -> Result<crate::aggregate::Addr
         if entry.is_empty() {
             continue;
         }
-        if let Some(range) = fast_v4(entry.as_bytes()) {
+        if let Some(range) = crate::prefix::fast_v4(entry.as_bytes()) {
             v4.push(range);
             continue;
         }
@@ -220,157 +234,6 @@ pub fn parse_prefix_set(text: &str, name: &str) -> Result<crate::aggregate::Addr
         v4: crate::aggregate::IntervalSet::from_ranges(v4),
         v6: crate::aggregate::IntervalSet::from_ranges(v6),
     })
-}
-
-/// `a.b.c.d/n` written exactly canonically with no host bits; `None` for
-/// anything else (the general parser then decides, and explains).
-pub fn canonical_v4_prefix(s: &[u8]) -> Option<ipnet::Ipv4Net> {
-    if !s.contains(&b'/') {
-        return None;
-    }
-    let (start, end) = fast_v4(s)?;
-    let len = (32
-        - (end - start)
-            .checked_add(1)
-            .map_or(32, |n| n.trailing_zeros())) as u8;
-    ipnet::Ipv4Net::new(std::net::Ipv4Addr::from(start), len).ok()
-}
-
-/// A prefix of either family written exactly canonically with no host bits;
-/// `None` for anything else (the general parser then decides, and explains).
-pub fn canonical_prefix(s: &[u8]) -> Option<ipnet::IpNet> {
-    canonical_v4_prefix(s)
-        .map(ipnet::IpNet::V4)
-        .or_else(|| canonical_v6_prefix(s).map(ipnet::IpNet::V6))
-}
-
-/// An IPv6 `addr/n` written exactly canonically (RFC 5952, as
-/// [`crate::aggregate::push_v6_prefix`] writes it) with no host bits; `None`
-/// for anything else (the general parser then decides, and explains).
-pub fn canonical_v6_prefix(s: &[u8]) -> Option<ipnet::Ipv6Net> {
-    let slash = s.iter().position(|&b| b == b'/')?;
-    let addr = &s[..slash];
-    let len = prefix_len(&s[slash + 1..], 128)?;
-    // Groups of hex digits are read here; anything else (an embedded IPv4
-    // address) by the standard library.
-    let addr = match v6_groups(addr) {
-        Some(a) => a,
-        None => u128::from(
-            std::str::from_utf8(addr)
-                .ok()?
-                .parse::<std::net::Ipv6Addr>()
-                .ok()?,
-        ),
-    };
-    let net = ipnet::Ipv6Net::new(addr.into(), len).ok()?;
-    if net.trunc() != net {
-        return None;
-    }
-    // What was read is accepted only if it prints back as exactly the
-    // same text: the canonical form is unique, so this also proves it was
-    // read right.
-    thread_local! {
-        static CANONICAL: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
-    }
-    let same = CANONICAL.with_borrow_mut(|canonical| {
-        canonical.clear();
-        crate::aggregate::push_v6_prefix(canonical, addr, len);
-        canonical.as_bytes() == s
-    });
-    same.then_some(net)
-}
-
-/// A prefix length in canonical decimal (no sign, no leading zero), at most
-/// `max`.
-fn prefix_len(s: &[u8], max: u8) -> Option<u8> {
-    if s.is_empty() || s.len() > 3 || (s.len() > 1 && s[0] == b'0') {
-        return None;
-    }
-    let mut n: u32 = 0;
-    for &b in s {
-        if !b.is_ascii_digit() {
-            return None;
-        }
-        n = n * 10 + u32::from(b - b'0');
-    }
-    u8::try_from(n).ok().filter(|&n| n <= max)
-}
-
-/// An IPv6 address of colon-separated groups of one to four hex digits, at
-/// most one `::`; `None` for anything else.
-fn v6_groups(s: &[u8]) -> Option<u128> {
-    fn groups(part: &[u8], out: &mut [u16; 8], n: &mut usize) -> Option<()> {
-        if part.is_empty() {
-            return Some(());
-        }
-        for group in part.split(|&b| b == b':') {
-            if group.is_empty() || group.len() > 4 || *n == 8 {
-                return None;
-            }
-            let mut value: u16 = 0;
-            for &b in group {
-                value = (value << 4) | u16::from(char::from(b).to_digit(16)? as u8);
-            }
-            out[*n] = value;
-            *n += 1;
-        }
-        Some(())
-    }
-    let gap = s.windows(2).position(|w| w == b"::");
-    let (head, tail) = match gap {
-        Some(i) => (&s[..i], &s[i + 2..]),
-        None => (s, &s[..0]),
-    };
-    let (mut high, mut low) = ([0u16; 8], [0u16; 8]);
-    let (mut h, mut t) = (0, 0);
-    groups(head, &mut high, &mut h)?;
-    groups(tail, &mut low, &mut t)?;
-    let fits = match gap {
-        Some(_) => h + t <= 7,
-        None => h == 8,
-    };
-    if !fits {
-        return None;
-    }
-    let mut all = high;
-    all[8 - t..].copy_from_slice(&low[..t]);
-    Some(all.iter().fold(0u128, |a, &g| (a << 16) | u128::from(g)))
-}
-
-/// `a.b.c.d` or `a.b.c.d/n` in canonical decimal with no host bits, as an
-/// inclusive range; `None` for anything else (the slow path then decides).
-fn fast_v4(s: &[u8]) -> Option<(u32, u32)> {
-    let mut addr: u32 = 0;
-    let mut i = 0;
-    for octet in 0..4 {
-        let start = i;
-        let mut value: u32 = 0;
-        while i < s.len() && s[i].is_ascii_digit() && i - start < 3 {
-            value = value * 10 + u32::from(s[i] - b'0');
-            i += 1;
-        }
-        let digits = i - start;
-        if digits == 0 || value > 255 || (digits > 1 && s[start] == b'0') {
-            return None;
-        }
-        addr = (addr << 8) | value;
-        if octet < 3 {
-            if s.get(i) != Some(&b'.') {
-                return None;
-            }
-            i += 1;
-        }
-    }
-    let len = match s.get(i) {
-        None => 32,
-        Some(b'/') => u32::from(prefix_len(&s[i + 1..], 32)?),
-        Some(_) => return None,
-    };
-    let host = if len == 32 { 0 } else { u32::MAX >> len };
-    if addr & host != 0 {
-        return None;
-    }
-    Some((addr, addr | host))
 }
 
 #[cfg(test)]
@@ -409,7 +272,7 @@ mod tests {
                 ipnet::IpNet::V4(n) => Some(crate::aggregate::v4_range(&n)),
                 ipnet::IpNet::V6(_) => None,
             });
-            let fast = fast_v4(line.trim().as_bytes());
+            let fast = crate::prefix::fast_v4(line.trim().as_bytes());
             if let Some(f) = fast {
                 assert_eq!(slow, Some(Some(f)), "{line}");
             } else {

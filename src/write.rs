@@ -8,7 +8,6 @@
 //! manifest is never replaced: `--out ~` must not wipe a home directory.
 
 use crate::error::{Error, Result};
-use crate::render::Sink;
 use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -17,6 +16,74 @@ use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+
+/// Rendered files, by path relative to the output folder (`<target>/<file>`).
+pub type Files = BTreeMap<PathBuf, Vec<u8>>;
+
+/// Writes a file's bytes.
+pub type Fill<'a> = dyn FnMut(&mut dyn std::io::Write) -> Result<()> + 'a;
+
+/// Where rendered files go: kept in memory ([`InMemory`]), or written to a
+/// new output folder as they are rendered ([`crate::write::Staging`]), so
+/// that an export of every tag never holds all its files at once.
+pub trait Sink: Sync {
+    /// Store the file at `path` (relative to the output folder), whose
+    /// bytes `fill` writes; `text_len` tells about how much text the file's
+    /// context holds. `Ok(false)`, and nothing stored, when `path` is taken.
+    fn file(&self, path: &Path, text_len: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool>;
+
+    /// Store a file whose bytes are known; a path taken already is an error.
+    fn bytes(&self, path: &Path, bytes: &[u8]) -> Result<()> {
+        let stored = self.file(path, &|| bytes.len(), &mut |out| {
+            out.write_all(bytes)
+                .map_err(|e| Error::io("cannot write", path, e))
+        })?;
+        if stored {
+            Ok(())
+        } else {
+            Err(Error::Output {
+                path: path.to_path_buf(),
+                message: "would be written twice".into(),
+            })
+        }
+    }
+}
+
+/// Rendered files kept in memory.
+#[derive(Default)]
+pub struct InMemory(std::sync::Mutex<Files>);
+
+impl InMemory {
+    /// The files stored.
+    pub fn into_files(self) -> Files {
+        self.0.into_inner().expect("files")
+    }
+}
+
+impl Sink for InMemory {
+    fn file(&self, path: &Path, text_len: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool> {
+        // Room for the whole file at once: a file is mostly its context's
+        // text, written out with some more around it. Room never written
+        // costs no memory, while a buffer that grows is copied, and the copy
+        // it leaves stays resident until the allocator returns it.
+        let mut text = Vec::with_capacity(4 * text_len() + 4096);
+        fill(&mut text)?;
+        text.shrink_to_fit();
+        match self.0.lock().expect("files").entry(path.to_path_buf()) {
+            std::collections::btree_map::Entry::Vacant(slot) => {
+                slot.insert(text);
+                Ok(true)
+            }
+            std::collections::btree_map::Entry::Occupied(_) => Ok(false),
+        }
+    }
+}
+
+impl Sink for Staging {
+    fn file(&self, path: &Path, _: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool> {
+        self.create(path, fill)
+    }
+}
 
 /// Name of the manifest at the top of an output folder.
 pub const MANIFEST: &str = "manifest.json";
@@ -127,7 +194,7 @@ impl Staging {
 
     /// Create the file `rel` and let `fill` write its bytes, straight to
     /// disk. `Ok(false)`, and nothing written, when `rel` was already taken.
-    pub fn create(&self, rel: &Path, fill: &mut crate::render::Fill<'_>) -> Result<bool> {
+    pub fn create(&self, rel: &Path, fill: &mut Fill<'_>) -> Result<bool> {
         let path = self.root().join(rel);
         self.folder_for(rel)?;
         // Creating the file claims its path: no other thread can take it.

@@ -124,13 +124,13 @@ proptest! {
     #[test]
     fn direct_ipv6_formatting_matches_display(addr in ipv6_with_zero_runs(), len in 0u8..=128) {
         let mut ours = String::new();
-        tagwall::aggregate::push_v6_prefix(&mut ours, addr, len);
+        tagwall::prefix::push_v6_prefix(&mut ours, addr, len);
         prop_assert_eq!(&ours, &format!("{}/{len}", Ipv6Addr::from(addr)));
         // The fast canonical check accepts exactly what it writes, host bits aside.
         let net = Ipv6Net::new(Ipv6Addr::from(addr), len).unwrap();
-        let parsed = tagwall::source::canonical_v6_prefix(ours.as_bytes());
+        let parsed = tagwall::prefix::canonical_v6_prefix(ours.as_bytes());
         prop_assert_eq!(parsed, (net.trunc() == net).then_some(net));
-        prop_assert_eq!(tagwall::source::canonical_v6_prefix(ours.to_uppercase().as_bytes()).is_some(),
+        prop_assert_eq!(tagwall::prefix::canonical_v6_prefix(ours.to_uppercase().as_bytes()).is_some(),
             parsed.is_some() && ours == ours.to_uppercase());
     }
 
@@ -164,7 +164,7 @@ proptest! {
             let net = Ipv6Net::new(a.parse().ok()?, l.parse().ok()?).ok()?;
             (net.trunc() == net && net.to_string() == text).then_some(net)
         });
-        prop_assert_eq!(tagwall::source::canonical_v6_prefix(text.as_bytes()), oracle, "{}", text);
+        prop_assert_eq!(tagwall::prefix::canonical_v6_prefix(text.as_bytes()), oracle, "{}", text);
     }
 
     #[test]

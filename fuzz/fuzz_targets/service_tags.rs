@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
             assert!(names.insert(tag.name.as_str()), "duplicate tag accepted");
             for net in &tag.prefixes {
                 assert_eq!(net.trunc(), *net, "host bits accepted");
-                assert!(tagwall::model::parse_canonical(&net.to_string()).is_ok());
+                assert!(tagwall::prefix::parse_canonical(&net.to_string()).is_ok());
             }
         }
     }

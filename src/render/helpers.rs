@@ -531,12 +531,12 @@ fn lines(
                 (Piece::Named(name), _) => buf.push_str(&named[name]),
                 (Piece::Addr, Some(n)) => push_addr(&mut buf, n.network()),
                 (Piece::Len, Some(n)) => {
-                    crate::aggregate::push_decimal(&mut buf, n.prefix_len().into())
+                    crate::prefix::push_decimal(&mut buf, n.prefix_len().into())
                 }
                 (Piece::Mask, Some(IpNet::V4(n))) => push_addr(&mut buf, n.netmask().into()),
                 (Piece::Wildcard, Some(IpNet::V4(n))) => push_addr(&mut buf, n.hostmask().into()),
                 (Piece::Mask | Piece::Wildcard, Some(IpNet::V6(n))) => {
-                    crate::aggregate::push_decimal(&mut buf, n.prefix_len().into())
+                    crate::prefix::push_decimal(&mut buf, n.prefix_len().into())
                 }
                 (Piece::Last, Some(n)) => push_addr(&mut buf, n.broadcast()),
                 (Piece::Id, Some(n)) => push_mapped(
@@ -578,7 +578,7 @@ fn lines(
 /// A `lines` item as a prefix: the canonical form every context holds is
 /// read directly, anything else by the general parser.
 fn item_prefix(text: &str) -> Result<IpNet, RenderError> {
-    match crate::source::canonical_prefix(text.as_bytes()) {
+    match crate::prefix::canonical_prefix(text.as_bytes()) {
         Some(net) => Ok(net),
         None => text
             .parse()
@@ -590,15 +590,15 @@ fn item_prefix(text: &str) -> Result<IpNet, RenderError> {
 /// formatting machinery.
 fn push_addr(buf: &mut String, addr: std::net::IpAddr) {
     match addr {
-        std::net::IpAddr::V4(a) => crate::aggregate::push_v4(buf, a.into()),
-        std::net::IpAddr::V6(a) => crate::aggregate::push_v6(buf, a.into()),
+        std::net::IpAddr::V4(a) => crate::prefix::push_v4(buf, a.into()),
+        std::net::IpAddr::V6(a) => crate::prefix::push_v6(buf, a.into()),
     }
 }
 
 fn push_prefix(buf: &mut String, net: &IpNet) {
     match net {
-        IpNet::V4(n) => crate::aggregate::push_v4_prefix(buf, n.addr().into(), n.prefix_len()),
-        IpNet::V6(n) => crate::aggregate::push_v6_prefix(buf, n.addr().into(), n.prefix_len()),
+        IpNet::V4(n) => crate::prefix::push_v4_prefix(buf, n.addr().into(), n.prefix_len()),
+        IpNet::V6(n) => crate::prefix::push_v6_prefix(buf, n.addr().into(), n.prefix_len()),
     }
 }
 

@@ -17,9 +17,9 @@
 
 use super::helpers::{Quote, dq_char};
 use super::{Job, Target, generic_head, minus};
-use crate::aggregate::{push_v4_prefix, push_v6_prefix};
 use crate::error::{Error, Result};
 use crate::policy::{Action, Direction, Protocol, Unmatched};
+use crate::prefix::{push_v4_prefix, push_v6_prefix};
 use crate::select::SelectedRule;
 use ipnet::IpNet;
 use rayon::prelude::*;

@@ -23,12 +23,14 @@ pub mod vendor;
 
 use crate::error::{Error, Result};
 use crate::select::{SelectedRule, Selection};
+pub use crate::source::Provenance;
+use crate::write::Sink;
 use handlebars::Handlebars;
 use names::Namer;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::{Value, json};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub use names::NameRules;
@@ -74,19 +76,6 @@ pub struct Limit {
     pub value: usize,
 }
 
-/// Where the rendered input came from (carried into comments and the manifest).
-#[derive(Clone, Debug, Serialize)]
-pub struct Provenance {
-    /// File name as Microsoft published it (no directory).
-    pub file: String,
-    /// Cloud of the file.
-    pub cloud: String,
-    /// The file's top-level change number.
-    pub change_number: u64,
-    /// Hex SHA-256 of the file's JSON bytes.
-    pub sha256: String,
-}
-
 /// Everything a renderer needs.
 pub struct Job<'a> {
     /// The resolved policy.
@@ -103,74 +92,6 @@ pub struct Previous<'a> {
     pub selection: &'a Selection<'a>,
     /// Provenance of the previous release.
     pub provenance: Provenance,
-}
-
-/// Rendered files, by path relative to the output folder (`<target>/<file>`).
-pub type Files = BTreeMap<PathBuf, Vec<u8>>;
-
-/// Writes a file's bytes.
-pub type Fill<'a> = dyn FnMut(&mut dyn std::io::Write) -> Result<()> + 'a;
-
-/// Where rendered files go: kept in memory ([`InMemory`]), or written to a
-/// new output folder as they are rendered ([`crate::write::Staging`]), so
-/// that an export of every tag never holds all its files at once.
-pub trait Sink: Sync {
-    /// Store the file at `path` (relative to the output folder), whose
-    /// bytes `fill` writes; `text_len` tells about how much text the file's
-    /// context holds. `Ok(false)`, and nothing stored, when `path` is taken.
-    fn file(&self, path: &Path, text_len: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool>;
-
-    /// Store a file whose bytes are known; a path taken already is an error.
-    fn bytes(&self, path: &Path, bytes: &[u8]) -> Result<()> {
-        let stored = self.file(path, &|| bytes.len(), &mut |out| {
-            out.write_all(bytes)
-                .map_err(|e| Error::io("cannot write", path, e))
-        })?;
-        if stored {
-            Ok(())
-        } else {
-            Err(Error::Output {
-                path: path.to_path_buf(),
-                message: "would be written twice".into(),
-            })
-        }
-    }
-}
-
-/// Rendered files kept in memory.
-#[derive(Default)]
-pub struct InMemory(std::sync::Mutex<Files>);
-
-impl InMemory {
-    /// The files stored.
-    pub fn into_files(self) -> Files {
-        self.0.into_inner().expect("files")
-    }
-}
-
-impl Sink for InMemory {
-    fn file(&self, path: &Path, text_len: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool> {
-        // Room for the whole file at once: a file is mostly its context's
-        // text, written out with some more around it. Room never written
-        // costs no memory, while a buffer that grows is copied, and the copy
-        // it leaves stays resident until the allocator returns it.
-        let mut text = Vec::with_capacity(4 * text_len() + 4096);
-        fill(&mut text)?;
-        text.shrink_to_fit();
-        match self.0.lock().expect("files").entry(path.to_path_buf()) {
-            std::collections::btree_map::Entry::Vacant(slot) => {
-                slot.insert(text);
-                Ok(true)
-            }
-            std::collections::btree_map::Entry::Occupied(_) => Ok(false),
-        }
-    }
-}
-
-impl Sink for crate::write::Staging {
-    fn file(&self, path: &Path, _: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool> {
-        self.create(path, fill)
-    }
 }
 
 /// The compiled templates of every target.
