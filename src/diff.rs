@@ -6,10 +6,11 @@
 //! address counts per family.
 
 use crate::aggregate::AddressSet;
-use crate::error::Result;
+use crate::delta::Delta;
+use crate::error::{Error, Result};
 use crate::model::{ServiceTags, Tag};
 use crate::policy::Policy;
-use crate::select::select_older;
+use crate::select::{Selection, select_older};
 use crate::source::Provenance;
 use ipnet::IpNet;
 use serde::Serialize;
@@ -181,13 +182,49 @@ impl Diff {
     }
 }
 
-/// Compare two releases within `scope`.
+/// The policy resolved against both releases, and the change between them,
+/// when the caller has them already (a build, a run).
+pub struct Resolved<'s, 'a> {
+    /// The policy on the old release.
+    pub before: &'s Selection<'a>,
+    /// The policy on the new release (in a run: the sets applied).
+    pub after: &'s Selection<'a>,
+    /// The change from `before` to `after`.
+    pub delta: &'s Delta,
+}
+
+/// Compare two releases within `scope`, resolving the policy against both
+/// when the scope is a policy.
 pub fn diff(
     old: &ServiceTags,
     old_p: Provenance,
     new: &ServiceTags,
     new_p: Provenance,
     scope: &Scope,
+) -> Result<Diff> {
+    let Scope::Policy(policy) = scope else {
+        return diff_resolved(old, old_p, new, new_p, scope, None);
+    };
+    let before = select_older(old, (**policy).clone(), "policy")?;
+    let after = select_older(new, (**policy).clone(), "policy")?;
+    let delta = Delta::new(&before, &after);
+    let resolved = Resolved {
+        before: &before,
+        after: &after,
+        delta: &delta,
+    };
+    diff_resolved(old, old_p, new, new_p, scope, Some(&resolved))
+}
+
+/// Compare two releases within `scope`; a policy's rules are read from
+/// `resolved` (required when the scope is a policy).
+pub fn diff_resolved(
+    old: &ServiceTags,
+    old_p: Provenance,
+    new: &ServiceTags,
+    new_p: Provenance,
+    scope: &Scope,
+    resolved: Option<&Resolved<'_, '_>>,
 ) -> Result<Diff> {
     let old_tags: BTreeMap<&str, &Tag> = old.tags.iter().map(|t| (t.name.as_str(), t)).collect();
     let new_tags: BTreeMap<&str, &Tag> = new.tags.iter().map(|t| (t.name.as_str(), t)).collect();
@@ -204,38 +241,20 @@ pub fn diff(
                 .collect()
         }
         Scope::Policy(policy) => {
-            let old_sel = select_older(old, (**policy).clone(), "policy")?;
-            let new_sel = select_older(new, (**policy).clone(), "policy")?;
+            let Some(r) = resolved else {
+                return Err(Error::Usage(
+                    "a policy diff needs the policy resolved against both releases".into(),
+                ));
+            };
             let mut names = BTreeSet::new();
-            for r in old_sel.rules.iter().chain(&new_sel.rules) {
-                names.extend(r.tags.iter().map(|t| t.name.as_str()));
+            for rule in r.before.rules.iter().chain(&r.after.rules) {
+                names.extend(rule.tags.iter().map(|t| t.name.as_str()));
             }
-            for rule in &policy.rules {
-                let before = old_sel.rules.iter().find(|r| r.rule.name == rule.name);
-                let after = new_sel.rules.iter().find(|r| r.rule.name == rule.name);
-                let empty = AddressSet::default();
-                let b = before.map_or(&empty, |r| &r.set);
-                let a = after.map_or(&empty, |r| &r.set);
-                let added = a.difference(b);
-                let removed = b.difference(a);
-                let tags = after
-                    .or(before)
-                    .map(|r| r.tags.iter().map(|t| t.name.clone()).collect())
-                    .unwrap_or_default();
-                rules.push(RuleChange {
-                    name: rule.name.clone(),
-                    tags,
-                    prefixes: Pair {
-                        from: b.prefixes().len(),
-                        to: a.prefixes().len(),
-                    },
-                    added: added.prefixes(),
-                    removed: removed.prefixes(),
-                    added_addresses: Counts::of(&added),
-                    removed_addresses: Counts::of(&removed),
-                    before_addresses: Counts::of(b),
-                });
-            }
+            rules = policy
+                .rules
+                .iter()
+                .map(|rule| rule_change(&rule.name, r.delta))
+                .collect();
             // Names are resolved against the files; keep only those present somewhere.
             names
                 .into_iter()
@@ -275,6 +294,48 @@ pub fn diff(
         rules,
         summary,
     })
+}
+
+/// A policy rule's change, as the delta has it.
+fn rule_change(name: &str, delta: &Delta) -> RuleChange {
+    let empty = AddressSet::default();
+    let change = |tags: &[String],
+                  before: &AddressSet,
+                  after_len: usize,
+                  added: &AddressSet,
+                  removed: &AddressSet| RuleChange {
+        name: name.to_string(),
+        tags: tags.to_vec(),
+        prefixes: Pair {
+            from: before.v4.prefixes().len() + before.v6.prefixes().len(),
+            to: after_len,
+        },
+        added: added.prefixes(),
+        removed: removed.prefixes(),
+        added_addresses: Counts::of(added),
+        removed_addresses: Counts::of(removed),
+        before_addresses: Counts::of(before),
+    };
+    if let Some(now) = delta.rules.iter().find(|r| r.name == name) {
+        let [v4, v6] = &now.families;
+        let mut c = change(
+            &now.tags,
+            &empty,
+            v4.prefixes_after + v6.prefixes_after,
+            &now.added,
+            &now.removed,
+        );
+        c.prefixes.from = v4.prefixes_before + v6.prefixes_before;
+        c.before_addresses = Counts {
+            ipv4: v4.addresses_before,
+            ipv6: v6.addresses_before,
+        };
+        return c;
+    }
+    match delta.removed_rules.iter().find(|r| r.name == name) {
+        Some(gone) => change(&gone.tags, &gone.before, 0, &empty, &gone.before),
+        None => change(&[], &empty, 0, &empty, &empty),
+    }
 }
 
 fn tag_change(name: &str, old: Option<&Tag>, new: Option<&Tag>) -> TagChange {

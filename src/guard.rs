@@ -5,38 +5,27 @@
 //! An empty rule and a target's limits are refused elsewhere (selection and
 //! rendering) and cannot be forced: there is no safe output to force.
 
-use crate::aggregate::AddrInt;
-use crate::aggregate::IntervalSet;
+use crate::delta::Delta;
 pub use crate::error::{Rail, Refusal};
-use crate::select::Selection;
 
 /// Rules whose addresses would shrink by more than `max_share` (0.0 to 1.0)
-/// of what they allowed before, per family.
-pub fn removal(before: &Selection<'_>, after: &Selection<'_>, max_share: f64) -> Vec<Refusal> {
+/// of what they allowed before, per family. Rules that are new or gone are
+/// not judged here (a gone rule is the policy's doing, not the release's).
+pub fn removal(delta: &Delta, max_share: f64) -> Vec<Refusal> {
     let mut out = Vec::new();
-    for old in &before.rules {
-        let Some(new) = after.rules.iter().find(|r| r.rule.name == old.rule.name) else {
-            continue;
-        };
-        let families: [(&str, f64, f64); 2] = [
-            (
-                "IPv4",
-                share(&old.set.v4, &new.set.v4),
-                old.set.v4.address_count() as f64,
-            ),
-            (
-                "IPv6",
-                share(&old.set.v6, &new.set.v6),
-                old.set.v6.address_count() as f64,
-            ),
-        ];
-        for (family, removed, total) in families {
-            if total > 0.0 && removed > max_share {
+    for rule in delta.rules.iter().filter(|r| r.existed) {
+        for (family, change) in ["IPv4", "IPv6"].into_iter().zip(&rule.families) {
+            let total = change.addresses_before;
+            if total == 0 {
+                continue;
+            }
+            let removed = change.addresses_removed as f64 / total as f64;
+            if removed > max_share {
                 out.push(Refusal {
                     rail: Rail::Removal,
                     message: format!(
                         "rule {:?} would lose {:.1}% of its {family} addresses (more than {:.1}%)",
-                        old.rule.name,
+                        rule.name,
                         removed * 100.0,
                         max_share * 100.0
                     ),
@@ -45,15 +34,6 @@ pub fn removal(before: &Selection<'_>, after: &Selection<'_>, max_share: f64) ->
         }
     }
     out
-}
-
-/// The share of `old`'s addresses that `new` no longer holds.
-fn share<A: AddrInt>(old: &IntervalSet<A>, new: &IntervalSet<A>) -> f64 {
-    let total = old.address_count();
-    if total == 0 {
-        return 0.0;
-    }
-    old.difference(new).address_count() as f64 / total as f64
 }
 
 /// A release whose changeNumber went backwards.
@@ -164,16 +144,16 @@ mod tests {
         )
         .unwrap();
         let sel = |f| crate::select::select(f, policy.clone(), "p").unwrap();
-        let refused = removal(&sel(&before), &sel(&half), 0.10);
+        let refused = removal(&Delta::new(&sel(&before), &sel(&half)), 0.10);
         assert_eq!(refused.len(), 1);
         assert!(
             refused[0].message.contains("50.0% of its IPv4"),
             "{}",
             refused[0].message
         );
-        assert!(removal(&sel(&before), &sel(&half), 0.50).is_empty());
+        assert!(removal(&Delta::new(&sel(&before), &sel(&half)), 0.50).is_empty());
         assert!(
-            removal(&sel(&before), &sel(&same), 0.0).is_empty(),
+            removal(&Delta::new(&sel(&before), &sel(&same)), 0.0).is_empty(),
             "re-aggregation removes nothing"
         );
     }

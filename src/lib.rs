@@ -13,6 +13,7 @@
 
 pub mod aggregate;
 pub mod cli;
+pub mod delta;
 pub mod diff;
 pub mod error;
 pub mod fetch;

@@ -4,6 +4,7 @@
 //! from a plain [`BuildOptions`], so the command line, the scheduled job and
 //! the benchmarks all run the very same code.
 
+use crate::delta::Delta;
 use crate::diff::{self, Scope};
 use crate::error::{Error, Result};
 use crate::interrupt;
@@ -351,17 +352,36 @@ pub fn render_into(inputs: &RenderInputs<'_>, sink: &dyn Sink) -> Result<Rendere
             selection: s,
             provenance: p.clone(),
         }),
+        delta: previous
+            .as_ref()
+            .map(|(_, _, before)| Delta::new(before, inputs.selection)),
     };
     inputs.engine.render(&job, inputs.targets, sink)?;
     interrupt::check()?;
     let mut change = None;
-    if let Some((prev, old, _)) = &previous {
-        let scope = if inputs.all_tags {
-            Scope::All
+    if let (Some((prev, old, before)), Some(delta)) = (&previous, &job.delta) {
+        // The report reads the same selections and delta the renderers did.
+        let (scope, resolved) = if inputs.all_tags {
+            (Scope::All, None)
         } else {
-            Scope::Policy(Box::new(inputs.policy.policy.clone()))
+            let resolved = diff::Resolved {
+                before,
+                after: inputs.selection,
+                delta,
+            };
+            (
+                Scope::Policy(Box::new(inputs.policy.policy.clone())),
+                Some(resolved),
+            )
         };
-        let d = diff::diff(old, prev.clone(), inputs.file, input.clone(), &scope)?;
+        let d = diff::diff_resolved(
+            old,
+            prev.clone(),
+            inputs.file,
+            input.clone(),
+            &scope,
+            resolved.as_ref(),
+        )?;
         sink.bytes(Path::new(DIFF_MARKDOWN), report::markdown(&d)?.as_bytes())?;
         sink.bytes(Path::new(DIFF_JSON), report::json(&d)?.as_bytes())?;
         change = Some(d);

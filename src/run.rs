@@ -181,7 +181,8 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
         .transpose()?;
 
     if let Some(prev) = &previous_selection {
-        refusals.extend(guard::removal(prev, &selection, opts.max_removal));
+        let delta = crate::delta::Delta::new(prev, &selection);
+        refusals.extend(guard::removal(&delta, opts.max_removal));
     }
     let (forced, refused): (Vec<Refusal>, Vec<Refusal>) = refusals
         .into_iter()

@@ -11,6 +11,7 @@ pub mod aws_prefix_list;
 pub mod azure_firewall;
 pub mod checkpoint;
 pub mod chunk;
+pub mod context;
 pub mod helpers;
 pub mod linux;
 pub mod names;
@@ -22,14 +23,14 @@ pub mod targets;
 pub mod vendor;
 
 use crate::error::{Error, Result};
-use crate::select::{SelectedRule, Selection};
+use crate::select::Selection;
 pub use crate::source::Provenance;
 use crate::write::Sink;
+pub use context::{Head, PolicyContext, family_lists};
 use handlebars::Handlebars;
-use names::Namer;
 use rayon::prelude::*;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -84,6 +85,8 @@ pub struct Job<'a> {
     pub provenance: Provenance,
     /// The previous release, for delta files.
     pub previous: Option<Previous<'a>>,
+    /// What changed since the previous release, per rule and family.
+    pub delta: Option<crate::delta::Delta>,
 }
 
 /// The previous release, resolved with the same policy.
@@ -425,163 +428,30 @@ pub fn find_targets(names: &[String]) -> Result<Vec<&'static Target>> {
         .collect())
 }
 
-/// The context every target starts from.
-///
-/// ```text
-/// tool      {name, version}
-/// source    {file, cloud, change_number, sha256}
-/// previous  null, or {file, cloud, change_number, sha256} of the previous release
-/// rules[]   {name, ident, description, priority, action, direction, directions[],
-///            protocol, ports[], local{tag, prefixes[], interface}, tags[]{name,
-///            change_number, region}, tag_names,
-///            families[]{name, short, ident, prefixes[], count}   (non-empty only)
-///            delta_families[]{name, short, ident, prefixes[], count,
-///                             added[], removed[]}   (new or old non-empty; empty
-///                             without a previous release, and for a rule the
-///                             previous release did not have: all of its
-///                             families are new)}
-/// removed_rules[]  rules of the previous release that are gone: {name, ident,
-///            families[]{name, short, ident, prefixes[], count}}
-/// ```
-///
-/// `added` and `removed` are element-wise: the prefixes to add to and delete
-/// from a set loaded from the previous release so that it holds this one.
+/// The context most targets render from, as the engine takes it: see
+/// [`PolicyContext`] for its fields.
 pub fn generic_context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    let mut namer = Namer::new(target.name, target.names);
-    let previous_rules: std::collections::HashMap<&str, &SelectedRule<'_>> = job
-        .previous
-        .as_ref()
-        .map(|p| {
-            p.selection
-                .rules
-                .iter()
-                .map(|r| (r.rule.name.as_str(), r))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut rules = Vec::with_capacity(job.selection.rules.len());
-    for sel in &job.selection.rules {
-        let old = previous_rules.get(sel.rule.name.as_str()).copied();
-        rules.push(rule_context(sel, old, &mut namer)?);
-    }
-    let mut removed_rules = Vec::new();
-    if let Some(prev) = &job.previous {
-        for old in &prev.selection.rules {
-            if !job
-                .selection
-                .rules
-                .iter()
-                .any(|r| r.rule.name == old.rule.name)
-            {
-                let families = family_lists(old)
-                    .into_iter()
-                    .filter(|(_, _, list)| !list.is_empty())
-                    .map(|(name, short, list)| {
-                        let ident = namer.name(&old.rule.name, Some(short))?;
-                        Ok(family_value(name, short, ident, list))
-                    })
-                    .collect::<Result<Vec<_>>>()?;
-                let mut removed = json!({
-                    "name": old.rule.name,
-                    "ident": namer.name(&old.rule.name, None)?,
-                });
-                removed["families"] = Value::Array(families);
-                removed_rules.push(removed);
-            }
-        }
-    }
-    let mut ctx = generic_head(job);
-    ctx["rules"] = Value::Array(rules);
-    ctx["removed_rules"] = Value::Array(removed_rules);
-    Ok(ctx)
+    let ctx = PolicyContext::new(job, target)?;
+    serde_json::to_value(&ctx).map_err(|e| Error::Internal {
+        what: format!("the {} context", target.name),
+        message: e.to_string(),
+    })
 }
 
 /// The top of the context without any rule: `tool`, `source`, `previous`,
 /// and empty `rules` / `removed_rules`. For targets whose context function
 /// builds its own plan and never reads the generic rule lists.
 pub fn generic_head(job: &Job<'_>) -> Value {
-    json!({
-        "tool": {"name": "tagwall", "version": env!("CARGO_PKG_VERSION")},
-        "source": job.provenance,
-        "previous": job.previous.as_ref().map(|p| &p.provenance),
-        "rules": [],
-        "removed_rules": [],
-    })
-}
-
-/// A rule's minimal prefixes per family, as strings.
-fn family_lists(sel: &SelectedRule<'_>) -> [(&'static str, &'static str, Vec<String>); 2] {
-    [
-        ("ipv4", "v4", sel.set.v4_strings()),
-        ("ipv6", "v6", sel.set.v6_strings()),
-    ]
+    let head = PolicyContext {
+        head: Head::new(job),
+        rules: Vec::new(),
+        removed_rules: Vec::new(),
+    };
+    serde_json::to_value(&head).unwrap_or_default()
 }
 
 /// Elements of `a` that are not in `b` (both sorted the same way, as rendered).
 pub(crate) fn minus(a: &[String], b: &[String]) -> Vec<String> {
     let set: std::collections::HashSet<&String> = b.iter().collect();
     a.iter().filter(|x| !set.contains(x)).cloned().collect()
-}
-
-fn rule_context(
-    sel: &SelectedRule<'_>,
-    old: Option<&SelectedRule<'_>>,
-    namer: &mut Namer,
-) -> Result<Value> {
-    let rule = &sel.rule;
-    let mut families = Vec::new();
-    let mut delta_families = Vec::new();
-    let old_lists = old.map(family_lists);
-    for (i, (name, short, list)) in family_lists(sel).into_iter().enumerate() {
-        let old_list: &[String] = old_lists.as_ref().map_or(&[], |l| &l[i].2);
-        if list.is_empty() && old_list.is_empty() {
-            continue;
-        }
-        let ident = namer.name(&rule.name, Some(short))?;
-        if old_lists.is_some() {
-            let mut family = family_value(name, short, ident.clone(), list.clone());
-            family["added"] = minus(&list, old_list).into();
-            family["removed"] = minus(old_list, &list).into();
-            delta_families.push(family);
-        }
-        if list.is_empty() {
-            continue;
-        }
-        families.push(family_value(name, short, ident, list));
-    }
-    let tags: Vec<Value> = sel
-        .tags
-        .iter()
-        .map(|t| json!({"name": t.name, "change_number": t.change_number, "region": t.region}))
-        .collect();
-    let tag_names: Vec<&str> = sel.tags.iter().map(|t| t.name.as_str()).collect();
-    let mut ctx = json!({
-        "name": rule.name,
-        "ident": namer.name(&rule.name, None)?,
-        "description": rule.description.clone().unwrap_or_else(|| tag_names.join(", ")),
-        "priority": rule.priority,
-        "action": rule.action.as_str(),
-        "direction": rule.direction.as_str(),
-        "directions": rule.direction.expand().iter().map(|d| d.as_str()).collect::<Vec<_>>(),
-        "protocol": rule.protocol.as_str(),
-        "ports": rule.ports.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "local": {
-            "tag": rule.local.tag,
-            "prefixes": rule.local.prefixes.iter().map(ToString::to_string).collect::<Vec<_>>(),
-            "interface": rule.local.interface,
-        },
-        "tag_names": tag_names.join(", "),
-    });
-    ctx["tags"] = Value::Array(tags);
-    ctx["families"] = Value::Array(families);
-    ctx["delta_families"] = Value::Array(delta_families);
-    Ok(ctx)
-}
-
-/// `{name, short, ident, count, prefixes[]}`, the list moved in, not copied
-/// (`json!` would copy it).
-fn family_value(name: &str, short: &str, ident: String, list: Vec<String>) -> Value {
-    let mut family = json!({"name": name, "short": short, "ident": ident, "count": list.len()});
-    family["prefixes"] = list.into();
-    family
 }
