@@ -172,7 +172,7 @@ impl FamilyDelta {
                 })
                 .collect()
         };
-        let (added, removed) = element_diff(&old, &new);
+        let [added, removed] = element_diff(&old, &new);
         FamilyDelta {
             prefixes_before: old.len(),
             prefixes_after: new.len(),
@@ -199,7 +199,7 @@ fn tag_names(rule: &SelectedRule<'_>) -> Vec<String> {
 /// list's order. Both lists are minimal prefix lists in numeric order, so no
 /// two elements of one list start at the same address and one merge finds
 /// both.
-fn element_diff<A: Ord + Copy>(old: &[(A, u8)], new: &[(A, u8)]) -> (Vec<(A, u8)>, Vec<(A, u8)>) {
+fn element_diff<A: Ord + Copy>(old: &[(A, u8)], new: &[(A, u8)]) -> [Vec<(A, u8)>; 2] {
     let (mut added, mut removed) = (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < old.len() && j < new.len() {
@@ -220,7 +220,7 @@ fn element_diff<A: Ord + Copy>(old: &[(A, u8)], new: &[(A, u8)]) -> (Vec<(A, u8)
     }
     removed.extend_from_slice(&old[i..]);
     added.extend_from_slice(&new[j..]);
-    (added, removed)
+    [added, removed]
 }
 
 #[cfg(test)]
@@ -231,10 +231,10 @@ mod tests {
     fn element_diff_is_the_set_difference_both_ways() {
         let old = [(1u32, 24), (10, 24), (20, 23), (40, 24)];
         let new = [(1u32, 24), (10, 23), (30, 24), (40, 24), (50, 24)];
-        let (added, removed) = element_diff(&old, &new);
+        let [added, removed] = element_diff(&old, &new);
         assert_eq!(added, vec![(10, 23), (30, 24), (50, 24)]);
         assert_eq!(removed, vec![(10, 24), (20, 23)]);
-        assert_eq!(element_diff::<u32>(&[], &[]), (vec![], vec![]));
-        assert_eq!(element_diff(&old, &[]), (vec![], old.to_vec()));
+        assert_eq!(element_diff::<u32>(&[], &[]), [vec![], vec![]]);
+        assert_eq!(element_diff(&old, &[]), [vec![], old.to_vec()]);
     }
 }
