@@ -4,9 +4,12 @@
 //! IPv6, 1,024 addresses each) so that every result can be checked address by
 //! address against a plain bitmap, and so that overlaps, nesting and adjacent
 //! siblings are common. ipnet's own `aggregate` serves as an independent oracle
-//! for minimality.
+//! for minimality, and the `iprange` crate's prefix trie as a second one, for
+//! aggregation and for union, difference and intersection; because it needs
+//! no bitmap, it also checks prefixes drawn from the whole address space.
 
 use ipnet::{IpNet, Ipv4Net, Ipv6Net};
+use iprange::IpRange;
 use proptest::prelude::*;
 use std::net::{Ipv4Addr, Ipv6Addr};
 use tagwall::aggregate::{AddressSet, IntervalSet, aggregate};
@@ -35,6 +38,92 @@ fn v6_prefix() -> impl Strategy<Value = IpNet> {
 
 fn prefixes() -> impl Strategy<Value = Vec<IpNet>> {
     prop::collection::vec(prop_oneof![3 => v4_prefix(), 1 => v6_prefix()], 0..60)
+}
+
+/// Prefixes from the whole address space of each family (any length, so
+/// `/0`, the top and bottom addresses and large nested blocks come up),
+/// mixed with the small universe's, where overlaps are common.
+fn wide_prefixes() -> impl Strategy<Value = Vec<IpNet>> {
+    let v4 = (any::<u32>(), 0u8..=32)
+        .prop_map(|(a, len)| IpNet::V4(Ipv4Net::new(Ipv4Addr::from(a), len).unwrap().trunc()));
+    let v6 = (any::<u128>(), 0u8..=128)
+        .prop_map(|(a, len)| IpNet::V6(Ipv6Net::new(Ipv6Addr::from(a), len).unwrap().trunc()));
+    prop::collection::vec(
+        prop_oneof![2 => v4, 1 => v6, 3 => v4_prefix(), 1 => v6_prefix()],
+        0..40,
+    )
+}
+
+/// The `iprange` crate's sets of `nets`, one trie per family, simplified.
+fn iprange_sets(nets: &[IpNet]) -> (IpRange<Ipv4Net>, IpRange<Ipv6Net>) {
+    let (mut v4, mut v6) = (IpRange::new(), IpRange::new());
+    for net in nets {
+        match net {
+            IpNet::V4(n) => {
+                v4.add(*n);
+            }
+            IpNet::V6(n) => {
+                v6.add(*n);
+            }
+        }
+    }
+    v4.simplify();
+    v6.simplify();
+    (v4, v6)
+}
+
+/// The prefixes of iprange's sets, IPv4 first, each family in address order
+/// (the trie lists them breadth first). A simplified trie holds the one
+/// minimal prefix cover of its addresses, so any correct aggregation must
+/// list exactly these.
+fn iprange_prefixes((v4, v6): &(IpRange<Ipv4Net>, IpRange<Ipv6Net>)) -> Vec<IpNet> {
+    let mut v4: Vec<Ipv4Net> = v4.iter().collect();
+    let mut v6: Vec<Ipv6Net> = v6.iter().collect();
+    v4.sort_unstable();
+    v6.sort_unstable();
+    v4.into_iter()
+        .map(IpNet::V4)
+        .chain(v6.into_iter().map(IpNet::V6))
+        .collect()
+}
+
+/// Simplify the result of one of iprange's set operations, per family.
+fn simplified(
+    mut v4: IpRange<Ipv4Net>,
+    mut v6: IpRange<Ipv6Net>,
+) -> (IpRange<Ipv4Net>, IpRange<Ipv6Net>) {
+    v4.simplify();
+    v6.simplify();
+    (v4, v6)
+}
+
+/// The oracle itself tells a minimal list from one that is not: two
+/// sibling halves come out as their supernet, nested and duplicate
+/// prefixes as the outer one, and both families stay apart.
+#[test]
+fn iprange_oracle_lists_the_minimal_cover() {
+    let nets: Vec<IpNet> = [
+        "10.0.0.128/25",
+        "10.0.0.0/25",
+        "10.0.0.7/32",
+        "10.0.2.0/24",
+        "10.0.2.0/24",
+        "2001:db8::/33",
+        "2001:db8:8000::/33",
+        "0.0.0.0/32",
+    ]
+    .iter()
+    .map(|s| s.parse().unwrap())
+    .collect();
+    let listed: Vec<String> = iprange_prefixes(&iprange_sets(&nets))
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        listed,
+        ["0.0.0.0/32", "10.0.0.0/24", "10.0.2.0/24", "2001:db8::/32"]
+    );
+    assert_eq!(aggregate(&nets), iprange_prefixes(&iprange_sets(&nets)));
 }
 
 /// IPv6 addresses whose groups are often zero (runs of every length and
@@ -171,6 +260,39 @@ proptest! {
     fn minimal_as_ipnet_finds_it(input in prefixes()) {
         let ours = aggregate(&input);
         prop_assert_eq!(ours, IpNet::aggregate(&input));
+    }
+
+    #[test]
+    fn aggregation_matches_iprange(input in prefixes(), wide in wide_prefixes()) {
+        for nets in [&input, &wide] {
+            let theirs = iprange_prefixes(&iprange_sets(nets));
+            prop_assert_eq!(aggregate(nets), theirs.clone());
+            // The text tagwall writes, family by family.
+            let set = AddressSet::from_prefixes(nets);
+            let text = |family: fn(&IpNet) -> bool| -> Vec<String> {
+                theirs.iter().filter(|n| family(n)).map(ToString::to_string).collect()
+            };
+            prop_assert_eq!(set.v4_strings(), text(|n| matches!(n, IpNet::V4(_))));
+            prop_assert_eq!(set.v6_strings(), text(|n| matches!(n, IpNet::V6(_))));
+        }
+    }
+
+    #[test]
+    fn set_operations_match_iprange(a in wide_prefixes(), b in wide_prefixes()) {
+        let (sa, sb) = (AddressSet::from_prefixes(&a), AddressSet::from_prefixes(&b));
+        let ((a4, a6), (b4, b6)) = (iprange_sets(&a), iprange_sets(&b));
+        prop_assert_eq!(
+            sa.union(&sb).prefixes(),
+            iprange_prefixes(&simplified(a4.merge(&b4), a6.merge(&b6)))
+        );
+        prop_assert_eq!(
+            sa.difference(&sb).prefixes(),
+            iprange_prefixes(&simplified(a4.exclude(&b4), a6.exclude(&b6)))
+        );
+        prop_assert_eq!(
+            sa.intersection(&sb).prefixes(),
+            iprange_prefixes(&simplified(a4.intersect(&b4), a6.intersect(&b6)))
+        );
     }
 
     #[test]

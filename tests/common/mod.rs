@@ -1,7 +1,9 @@
-//! Shared test support: run the real binary, find fixtures, compare golden trees.
+//! Shared test support: run the real binary, find fixtures and real releases,
+//! compare golden trees, skip a test visibly.
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -13,6 +15,52 @@ pub fn root() -> PathBuf {
 /// A file under `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures").join(name)
+}
+
+/// A real release, byte for byte as Microsoft published it, by its download
+/// name (`ServiceTags_Public_20250811.json`). The repository keeps these
+/// gzip-compressed in `tests/fixtures/` (see its README for where each comes
+/// from), or in `data/` for the bundled ones; this decompresses one under the
+/// target folder, keeping its name because the name carries the release date,
+/// and returns that path.
+pub fn release(name: &str) -> PathBuf {
+    let gz = [root().join("tests/fixtures"), root().join("data")]
+        .into_iter()
+        .map(|dir| dir.join(format!("{name}.gz")))
+        .find(|path| path.exists())
+        .unwrap_or_else(|| panic!("{name}.gz is in neither tests/fixtures/ nor data/"));
+    let json = tagwall::source::gunzip(&std::fs::read(&gz).expect("read fixture"), name)
+        .expect("fixture decompresses");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("releases");
+    let path = dir.join(name);
+    if std::fs::read(&path).ok().as_deref() != Some(json.as_slice()) {
+        // Tests run in parallel, in several processes: write a temporary
+        // file and rename it, so no test reads a half-written release.
+        std::fs::create_dir_all(&dir).expect("create release folder");
+        let mut tmp = tempfile::NamedTempFile::new_in(&dir).expect("temporary file");
+        tmp.write_all(&json).expect("write release");
+        tmp.persist(&path).expect("rename release");
+    }
+    path
+}
+
+/// Whether this run is CI's: `CI` is set and neither empty, `0` nor `false`.
+pub fn in_ci() -> bool {
+    std::env::var("CI")
+        .is_ok_and(|v| !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false")))
+}
+
+/// Report that `test` cannot run here because of `reason`; the caller then
+/// returns. Under CI (see [`in_ci`]) this fails the test instead, so a
+/// machine that should run everything cannot pass by skipping. Elsewhere it
+/// writes `SKIPPED <test>: <reason>` straight to the process's standard
+/// error: libtest captures `print!` and `eprint!` of a passing test, but not
+/// writes to the stream itself, so a person running `cargo test` sees it.
+pub fn skip(test: &str, reason: &str) {
+    assert!(!in_ci(), "{test} cannot run, and CI is set: {reason}");
+    // One write of the whole line, so that parallel tests do not interleave.
+    let line = format!("SKIPPED {test}: {reason}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 /// The built `tagwall` binary, run in `cwd`.
