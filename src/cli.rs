@@ -661,106 +661,24 @@ fn fetch_release(args: FetchArgs, quiet: bool) -> Result<i32> {
 }
 
 fn run_job(args: RunArgs, quiet: bool) -> Result<i32> {
-    use crate::guard::Rail;
-    use crate::run::{self, Fetched, RunOptions};
+    use crate::run::{self, Fetched, RunConfig};
+    let verbose = args.verbose;
     let info = |message: &str| {
-        if args.verbose && !quiet {
+        if verbose && !quiet {
             eprintln!("tagwall: {message}");
         }
     };
-    let config = match &args.config {
-        Some(path) => Some(pipeline::load_policy(Some(path))?),
-        None => {
-            if Path::new("tagwall.toml").is_file() {
-                note(
-                    quiet,
-                    "using the built-in policy; pass --config tagwall.toml to use the file in this folder",
-                );
-            }
-            None
-        }
-    };
-    let settings = config
-        .as_ref()
-        .map(|c| c.policy.run.clone())
-        .unwrap_or_default();
-    let cloud = match (args.cloud, settings.cloud.as_deref()) {
-        (Some(c), _) => c.into(),
-        (None, Some("usgov")) => Cloud::AzureGovernment,
-        (None, Some("china")) => Cloud::China,
-        _ => Cloud::Public,
-    };
-    let mut force = std::collections::BTreeSet::new();
-    for name in &args.force {
-        let rail = Rail::parse(name).ok_or_else(|| {
-            let known: Vec<&str> = Rail::ALL.iter().map(|r| r.as_str()).collect();
-            Error::Usage(format!(
-                "--force {name}: no such guard rail (known: {})",
-                known.join(", ")
-            ))
-        })?;
-        force.insert(rail);
+    if args.config.is_none() && Path::new("tagwall.toml").is_file() {
+        note(
+            quiet,
+            "using the built-in policy; pass --config tagwall.toml to use the file in this folder",
+        );
     }
-    let mut allow_hosts: Vec<String> = fetch::DEFAULT_ALLOWED_HOSTS
-        .iter()
-        .map(|h| h.to_string())
-        .collect();
-    allow_hosts.extend(settings.allow_hosts.clone().unwrap_or_default());
-    allow_hosts.extend(args.allow_hosts);
-    let state = args
-        .state
-        .or(settings.state)
-        .unwrap_or_else(|| PathBuf::from("state"));
-    let out = args
-        .out
-        .or(settings.out)
-        .unwrap_or_else(|| PathBuf::from("out"));
-    let targets = if args.targets.is_empty() {
-        settings.targets.unwrap_or_default()
-    } else {
-        args.targets
-    };
-    let max_removal = args
-        .max_removal
-        .or(settings.max_removal_percent)
-        .unwrap_or(10);
-    if max_removal > 100 {
-        return Err(Error::Usage(format!(
-            "--max-removal {max_removal}: a percentage from 0 to 100"
-        )));
-    }
-    let today = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| (d.as_secs() / 86_400) as i64)
-        .unwrap_or(0);
-    let opts = RunOptions {
-        fetch: FetchOptions {
-            cloud,
-            from: args.from.or(settings.from).as_deref().map(Source::parse),
-            state,
-            allow_older: false,
-            allow_hosts,
-            allow_http: args.allow_http,
-            ca_certs: args.ca_certs,
-            timeout: args.timeout,
-            retries: args.retries,
-            ..FetchOptions::default()
-        },
-        policy: args.config.clone(),
-        targets,
-        out: out.clone(),
-        templates: args.templates,
-        dry_run: args.dry_run,
-        force,
-        max_removal: f64::from(max_removal) / 100.0,
-        max_age_days: args.max_age.or(settings.max_age_days),
-        grace_days: args.grace.or(settings.grace_days).unwrap_or(0),
-        lock_timeout: args
-            .lock_timeout
-            .or(settings.lock_timeout_seconds.map(Duration::from_secs))
-            .unwrap_or(Duration::from_secs(60)),
-        today,
-    };
+    let detailed_exitcode = args.detailed_exitcode;
+    let RunConfig {
+        options: opts,
+        on_change,
+    } = RunConfig::resolve(run_flags(args), today())?;
     info(&format!(
         "state {}, output {}, cloud {}",
         opts.fetch.state.display(),
@@ -799,20 +717,21 @@ fn run_job(args: RunArgs, quiet: bool) -> Result<i32> {
         );
     }
     if let Some(summary) = &report.summary
-        && (args.verbose || args.dry_run)
+        && (verbose || opts.dry_run)
         && !quiet
     {
         eprint!("{summary}");
     }
-    let verb = match (args.dry_run, report.changed) {
+    let verb = match (opts.dry_run, report.changed) {
         (true, true) => "would change",
         (true, false) => "would leave unchanged",
         (false, true) => "changed",
         (false, false) => "left unchanged",
     };
+    let out = &opts.out;
     note(quiet, &format!("{verb} {} for {release}", out.display()));
     if report.written
-        && let Some(command) = args.on_change.or(settings.on_change)
+        && let Some(command) = on_change
     {
         let path = report
             .report
@@ -822,12 +741,47 @@ fn run_job(args: RunArgs, quiet: bool) -> Result<i32> {
             "running the on-change command with {}",
             path.display()
         ));
-        run::run_hook(&command, &path, &out)?;
+        run::run_hook(&command, &path, out)?;
     }
-    Ok(match (args.detailed_exitcode, report.changed) {
+    Ok(match (detailed_exitcode, report.changed) {
         (true, true) => exit::CHANGED,
         _ => exit::SUCCESS,
     })
+}
+
+/// The flags of `run` as the user gave them, free of clap. `--verbose` and
+/// `--detailed-exitcode` only shape what the command prints, so they stay here.
+fn run_flags(args: RunArgs) -> crate::run::RunFlags {
+    crate::run::RunFlags {
+        config: args.config,
+        cloud: args.cloud.map(Into::into),
+        from: args.from,
+        state: args.state,
+        out: args.out,
+        targets: args.targets,
+        templates: args.templates,
+        dry_run: args.dry_run,
+        force: args.force,
+        max_removal: args.max_removal,
+        max_age: args.max_age,
+        grace: args.grace,
+        on_change: args.on_change,
+        lock_timeout: args.lock_timeout,
+        allow_hosts: args.allow_hosts,
+        ca_certs: args.ca_certs,
+        allow_http: args.allow_http,
+        timeout: Some(args.timeout),
+        retries: Some(args.retries),
+    }
+}
+
+/// Today in days since 1970-01-01 (UTC): the one clock read of a run, made
+/// here so that the library is handed the day.
+fn today() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| (d.as_secs() / 86_400) as i64)
+        .unwrap_or(0)
 }
 
 /// A progress bar on a terminal, and retry warnings.
