@@ -14,6 +14,10 @@
 //!   addresses at once, and a removal that turns out to be a mistake is undone
 //!   before it cuts traffic.
 
+mod config;
+
+pub use config::{RunConfig, RunFlags};
+
 use crate::aggregate::AddressSet;
 use crate::error::{Error, Result};
 use crate::fetch::{self, FetchOptions, Observer, Obtained};
@@ -35,7 +39,9 @@ use std::time::Duration;
 /// The record of what the last run wrote, kept in the state folder.
 pub const RECORD: &str = "run.json";
 
-/// Everything `tagwall run` needs, free of command-line concerns.
+/// Everything `tagwall run` needs, free of command-line concerns: the high
+/// level configuration, which [`RunConfig::resolve`] makes from the flags and
+/// the config file.
 #[derive(Clone, Debug)]
 pub struct RunOptions {
     /// Where and how to fetch; `fetch.state` is the state folder.

@@ -1,0 +1,24 @@
+//! `tagwall targets`: every target with its files and limits.
+
+use super::stdout_write;
+use crate::error::{Result, exit};
+use crate::render::TARGETS;
+
+/// Print the targets table.
+pub fn execute() -> Result<i32> {
+    let mut text = String::new();
+    for t in TARGETS {
+        text.push_str(&format!("{}\n  {}\n", t.name, t.summary));
+        let files: Vec<&str> = t.files.iter().map(|f| f.path).collect();
+        text.push_str(&format!("  files: {}\n", files.join(", ")));
+        text.push_str(&format!(
+            "  names: at most {} characters\n",
+            t.names.max_len
+        ));
+        for l in t.limits {
+            text.push_str(&format!("  limit: {} {}\n", l.what, l.value));
+        }
+    }
+    stdout_write(text.as_bytes())?;
+    Ok(exit::SUCCESS)
+}
