@@ -60,7 +60,7 @@ pub struct Nft<'a> {
     /// `set NAME { type ...; flags interval; comment "..."; elements = {...} }`
     /// indented for the inside of the table. One per rule and family with
     /// addresses, in the policy file's rule order, IPv4 before IPv6.
-    pub sets: Vec<String>,
+    pub sets: SetDefinitions<'a>,
     /// The base chains, one per hook: input, forward, output.
     pub chains: Vec<NftChain>,
     /// Null without a previous release; else what changed since it.
@@ -113,21 +113,56 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
 }
 
 /// The context for the `nftables` templates.
-pub fn build<'a>(job: &'a Job<'_>, target: &Target) -> Result<NftablesContext<'a>> {
+pub fn build<'a>(job: &'a Job<'a>, target: &Target) -> Result<NftablesContext<'a>> {
     with_set_names(target, job, |names| build_with(job, target, names))?
 }
 
 /// One nftables set: a rule's addresses of one family.
-struct NftSet<'s, 'a> {
+struct NftSet<'a> {
     name: String,
     /// The rule's position in the selection.
     index: usize,
     family: Family,
-    sel: &'s SelectedRule<'a>,
+    sel: &'a SelectedRule<'a>,
+}
+
+/// The sets' definitions (`nft.sets`), serialized as a list of strings.
+///
+/// With `--all-tags` they run to megabytes, so their text is written only
+/// while the context is serialized, a chunk of sets at a time and each chunk
+/// in parallel: the text exists once, in the serialized context, rather than
+/// also here.
+pub struct SetDefinitions<'a> {
+    sets: Vec<NftSet<'a>>,
+    /// Each rule's provenance comment, quoted, by the rule's position.
+    comments: Vec<String>,
+}
+
+impl SetDefinitions<'_> {
+    /// Sets written at once: enough to keep every thread busy, few enough
+    /// that the chunk's text stays small next to the whole.
+    const CHUNK: usize = 128;
+}
+
+impl Serialize for SetDefinitions<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.sets.len()))?;
+        for chunk in self.sets.chunks(Self::CHUNK) {
+            let texts: Vec<String> = chunk
+                .par_iter()
+                .map(|set| syntax::set_definition(set, &self.comments[set.index]))
+                .collect();
+            for text in &texts {
+                seq.serialize_element(text)?;
+            }
+        }
+        seq.end()
+    }
 }
 
 fn build_with<'a>(
-    job: &'a Job<'_>,
+    job: &'a Job<'a>,
     target: &Target,
     names: &SetNames,
 ) -> Result<NftablesContext<'a>> {
@@ -209,16 +244,6 @@ fn build_with<'a>(
         ),
         NFT_MAX_COMMENT,
     );
-    // With `--all-tags` a table holds thousands of sets, too many to walk
-    // in a template: their definitions are written here, in parallel.
-    let sets = sets
-        .par_iter()
-        .map(|set| {
-            let mut out = String::new();
-            syntax::set_definition(set, &comments[set.index], &mut out);
-            out
-        })
-        .collect();
     Ok(NftablesContext {
         head: Head::of(job),
         nft: Nft {
@@ -227,7 +252,7 @@ fn build_with<'a>(
             policy: if drop { "drop" } else { "accept" },
             unmatched: options.unmatched.as_str(),
             comment,
-            sets,
+            sets: SetDefinitions { sets, comments },
             chains,
             delta,
         },

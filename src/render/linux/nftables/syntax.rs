@@ -20,7 +20,9 @@ pub(super) fn comment(sel: &SelectedRule<'_>, job: &Job<'_>) -> String {
 /// The set's definition inside the table, with its provenance in
 /// comments, written straight from the address set (no list of strings).
 /// `comment` is the set's comment, quoted.
-pub(super) fn set_definition(set: &NftSet<'_, '_>, comment: &str, out: &mut String) {
+pub(super) fn set_definition(set: &NftSet<'_>, comment: &str) -> String {
+    let mut text = String::new();
+    let out = &mut text;
     let (kind, v4, v6) = match set.family {
         Family::V4 => ("ipv4_addr", set.sel.set.v4.prefixes(), Vec::new()),
         Family::V6 => ("ipv6_addr", Vec::new(), set.sel.set.v6.prefixes()),
@@ -54,14 +56,19 @@ pub(super) fn set_definition(set: &NftSet<'_, '_>, comment: &str, out: &mut Stri
         push_v6_prefix(out, addr, len);
     }
     out.push_str("\n\t\t}\n\t}\n");
+    text
 }
 
 /// One whole rule line: the match, the verdict and `comment` (quoted).
+/// Sized exactly: the context holds thousands of lines.
 pub(super) fn rule_line(m: &Match<'_, '_>, set: &str, comment: &str) -> String {
+    const COMMENT: &str = " comment ";
+    let verdict = verdict(m.sel.rule.action);
     let mut line = rule_match(m, set);
+    line.reserve_exact(1 + verdict.len() + COMMENT.len() + comment.len());
     line.push(' ');
-    line.push_str(verdict(m.sel.rule.action));
-    line.push_str(" comment ");
+    line.push_str(verdict);
+    line.push_str(COMMENT);
     line.push_str(comment);
     line
 }
