@@ -45,11 +45,35 @@ pub struct Head<'a> {
 
 impl<'a> Head<'a> {
     /// The head of `job`.
-    pub fn new(job: &'a Job<'a>) -> Head<'a> {
+    pub fn new(job: &'a Job<'_>) -> Head<'a> {
         Head {
             tool: Tool::THIS,
             source: &job.provenance,
             previous: job.previous.as_ref().map(|p| &p.provenance),
+        }
+    }
+}
+
+/// The top of the context of a target that renders its own plan instead of
+/// the rules: the [`Head`], and the generic rule lists left empty.
+#[derive(Clone, Debug, Serialize)]
+pub struct PlanHead<'a> {
+    /// `tool`, `source`, `previous`.
+    #[serde(flatten)]
+    pub head: Head<'a>,
+    /// Always empty: such a target writes no per-rule file.
+    pub rules: [(); 0],
+    /// Always empty, as `rules`.
+    pub removed_rules: [(); 0],
+}
+
+impl<'a> PlanHead<'a> {
+    /// The plan head of `job`.
+    pub fn of(job: &'a Job<'_>) -> PlanHead<'a> {
+        PlanHead {
+            head: Head::new(job),
+            rules: [],
+            removed_rules: [],
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::select::Selection;
 pub use crate::source::Provenance;
 use crate::write::Sink;
-pub use context::{Head, PolicyContext, family_lists};
+pub use context::{Head, PlanHead, PolicyContext, family_lists};
 use handlebars::Handlebars;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -442,12 +442,7 @@ pub fn generic_context(job: &Job<'_>, target: &Target) -> Result<Value> {
 /// and empty `rules` / `removed_rules`. For targets whose context function
 /// builds its own plan and never reads the generic rule lists.
 pub fn generic_head(job: &Job<'_>) -> Value {
-    let head = PolicyContext {
-        head: Head::new(job),
-        rules: Vec::new(),
-        removed_rules: Vec::new(),
-    };
-    serde_json::to_value(&head).unwrap_or_default()
+    serde_json::to_value(PlanHead::of(job)).unwrap_or_default()
 }
 
 /// Elements of `a` that are not in `b` (both sorted the same way, as rendered).

@@ -196,11 +196,11 @@ pub static TARGETS: &[Target] = &[
             },
             Limit {
                 what: "comment length",
-                value: linux::NFT_MAX_COMMENT,
+                value: linux::nftables::NFT_MAX_COMMENT,
             },
         ],
         chunk_size: None,
-        context: linux::nftables_context,
+        context: linux::nftables::context,
     },
     Target {
         name: "iptables",
@@ -215,7 +215,7 @@ pub static TARGETS: &[Target] = &[
         ],
         names: NameRules {
             // Room for the temporary set's suffix within ipset's 31 characters.
-            max_len: linux::IPSET_MAX_NAME - linux::IPSET_TMP_SUFFIX.len(),
+            max_len: linux::iptables::IPSET_MAX_NAME - linux::iptables::IPSET_TMP_SUFFIX.len(),
             allowed: word_dot_dash,
             first: alnum,
             lead: "S",
@@ -225,23 +225,23 @@ pub static TARGETS: &[Target] = &[
         limits: &[
             Limit {
                 what: "ipset name length",
-                value: linux::IPSET_MAX_NAME,
+                value: linux::iptables::IPSET_MAX_NAME,
             },
             Limit {
                 what: "least maxelem per set",
-                value: linux::IPSET_MIN_MAXELEM,
+                value: linux::iptables::IPSET_MIN_MAXELEM,
             },
             Limit {
                 what: "comment length",
-                value: linux::IPT_MAX_COMMENT,
+                value: linux::iptables::IPT_MAX_COMMENT,
             },
             Limit {
                 what: "ports per multiport match",
-                value: linux::MULTIPORT_MAX,
+                value: linux::iptables::MULTIPORT_MAX,
             },
         ],
         chunk_size: None,
-        context: linux::iptables_context,
+        context: linux::iptables::context,
     },
     Target {
         name: "pfsense",
