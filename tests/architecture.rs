@@ -244,6 +244,7 @@ fn json_type(ty: &str) -> String {
         "str" | "String" => "text".into(),
         "u8" | "u16" | "u32" | "u64" | "usize" => "number".into(),
         "bool" => "true or false".into(),
+        "[(); 0]" => "always an empty list".into(),
         other => format!("`{other}`"),
     }
 }
