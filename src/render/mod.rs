@@ -18,6 +18,7 @@ pub mod names;
 pub mod nsg;
 pub mod numbered;
 pub mod pfsense;
+pub mod profile;
 pub mod report;
 pub mod targets;
 pub mod vendor;

@@ -19,14 +19,14 @@ pub const TABLE_ENTRIES_BUDGET: usize = 200_000;
 /// entries of every alias fit in the budget.
 pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
     let ctx = generic_context(job, target)?;
-    let entries: u64 = ctx["rules"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .flat_map(|r| r["families"].as_array().into_iter().flatten())
-        .filter_map(|f| f["count"].as_u64())
+    // An alias per rule and family, one table entry per minimal prefix.
+    let entries: usize = job
+        .selection
+        .rules
+        .iter()
+        .map(|r| r.set.prefixes().len())
         .sum();
-    if entries > TABLE_ENTRIES_BUDGET as u64 {
+    if entries > TABLE_ENTRIES_BUDGET {
         return Err(Error::Limit {
             target: target.name.to_string(),
             message: format!(

@@ -1,16 +1,15 @@
 //! The target table: one row per output platform.
 //!
-//! Adding a target is adding a row here and its templates under `templates/`.
+//! Adding a target is adding a row here, its [`Profile`] in
+//! [`super::profile`] and its templates under `templates/`.
 
 use super::names::{
     NameRules, alnum, letter, letter_or_underscore, word, word_dash, word_dot_dash,
 };
-use super::vendor::{
-    COMMENT_LEN, EDL_ENTRIES, GROUP_MEMBERS, NAME_LEN, POLICY_NAME_LEN, POLICY_UNITS, V6_WEIGHT,
-};
+use super::profile::{self, NFT_MAX_NAME, Profile};
 use super::{
-    Each, FileSpec, Job, Limit, aws_prefix_list, azure_firewall, checkpoint, generic_context,
-    linux, nsg, pfsense, vendor,
+    Each, FileSpec, Job, aws_prefix_list, azure_firewall, checkpoint, generic_context, linux, nsg,
+    pfsense, vendor,
 };
 use crate::error::Result;
 use serde_json::Value;
@@ -25,8 +24,9 @@ pub struct Target {
     pub files: &'static [FileSpec],
     /// How rule names become object names.
     pub names: NameRules,
-    /// The platform's limits.
-    pub limits: &'static [Limit],
+    /// The platform's limits, typed; `tagwall targets` shows them (see
+    /// [`Profile::iter`]). Names and `chunk_size` read them.
+    pub limits: Profile,
     /// Most prefixes in one object: a target that splits longer lists into
     /// numbered objects reads it (see [`super::chunk`] and `numbered`); `None`
     /// never splits.
@@ -120,14 +120,14 @@ pub static TARGETS: &[Target] = &[
             file!("rules.csv", "plain/rules.csv", Once),
         ],
         names: NameRules {
-            max_len: 100,
+            max_len: profile::PLAIN.name_len,
             allowed: word_dot_dash,
             first: alnum,
             lead: "T",
             replacement: '_',
             sep: "_",
         },
-        limits: &[],
+        limits: profile::PLAIN,
         chunk_size: None,
         context: generic_context,
     },
@@ -141,35 +141,14 @@ pub static TARGETS: &[Target] = &[
             file!("nsg-rules.tf", "azure-nsg/rules.tf", Once),
         ],
         names: NameRules {
-            max_len: 80,
+            max_len: profile::AZURE_NSG.name_len,
             allowed: word_dot_dash,
             first: letter_or_underscore,
             lead: "R",
             replacement: '_',
             sep: "-",
         },
-        limits: &[
-            Limit {
-                what: "rules per NSG",
-                value: nsg::MAX_RULES,
-            },
-            Limit {
-                what: "source prefixes per NSG",
-                value: nsg::MAX_PREFIXES_PER_SIDE,
-            },
-            Limit {
-                what: "destination prefixes per NSG",
-                value: nsg::MAX_PREFIXES_PER_SIDE,
-            },
-            Limit {
-                what: "highest priority",
-                value: nsg::MAX_PRIORITY as usize,
-            },
-            Limit {
-                what: "rule name length",
-                value: 80,
-            },
-        ],
+        limits: profile::AZURE_NSG,
         chunk_size: None,
         context: nsg::context,
     },
@@ -189,16 +168,7 @@ pub static TARGETS: &[Target] = &[
             replacement: '_',
             sep: "_",
         },
-        limits: &[
-            Limit {
-                what: "set name length (tagwall's choice; the kernel allows 255)",
-                value: NFT_MAX_NAME,
-            },
-            Limit {
-                what: "comment length",
-                value: linux::nftables::NFT_MAX_COMMENT,
-            },
-        ],
+        limits: profile::NFTABLES,
         chunk_size: None,
         context: linux::nftables::context,
     },
@@ -222,24 +192,7 @@ pub static TARGETS: &[Target] = &[
             replacement: '_',
             sep: "_",
         },
-        limits: &[
-            Limit {
-                what: "ipset name length",
-                value: linux::iptables::IPSET_MAX_NAME,
-            },
-            Limit {
-                what: "least maxelem per set",
-                value: linux::iptables::IPSET_MIN_MAXELEM,
-            },
-            Limit {
-                what: "comment length",
-                value: linux::iptables::IPT_MAX_COMMENT,
-            },
-            Limit {
-                what: "ports per multiport match",
-                value: linux::iptables::MULTIPORT_MAX,
-            },
-        ],
+        limits: profile::IPTABLES,
         chunk_size: None,
         context: linux::iptables::context,
     },
@@ -261,23 +214,14 @@ pub static TARGETS: &[Target] = &[
             delta_file!("aliases.delta.txt", "pfsense/delta.txt", Once),
         ],
         names: NameRules {
-            max_len: pfsense::MAX_NAME,
+            max_len: profile::PFSENSE.name_len,
             allowed: word,
             first: alnum,
             lead: "T",
             replacement: '_',
             sep: "_",
         },
-        limits: &[
-            Limit {
-                what: "alias name length",
-                value: pfsense::MAX_NAME,
-            },
-            Limit {
-                what: "table entries of all aliases (half the default Firewall Maximum Table Entries)",
-                value: pfsense::TABLE_ENTRIES_BUDGET,
-            },
-        ],
+        limits: profile::PFSENSE,
         chunk_size: None,
         context: pfsense::context,
     },
@@ -323,23 +267,14 @@ pub static TARGETS: &[Target] = &[
             delta_file!("delta.sh", "checkpoint/delta.sh", Once),
         ],
         names: NameRules {
-            max_len: checkpoint::MAX_NAME,
+            max_len: profile::CHECKPOINT.name_len,
             allowed: checkpoint::name_char,
             first: alnum,
             lead: "T",
             replacement: '_',
             sep: "_",
         },
-        limits: &[
-            Limit {
-                what: "rule part of object names (after tw_g_)",
-                value: checkpoint::MAX_NAME,
-            },
-            Limit {
-                what: "comment length",
-                value: checkpoint::MAX_COMMENT,
-            },
-        ],
+        limits: profile::CHECKPOINT,
         chunk_size: None,
         context: checkpoint::context,
     },
@@ -356,36 +291,15 @@ pub static TARGETS: &[Target] = &[
             ),
         ],
         names: NameRules {
-            max_len: azure_firewall::MAX_NAME,
+            max_len: profile::AZURE_FIREWALL.name_len,
             allowed: word_dot_dash,
             first: alnum,
             lead: "G",
             replacement: '_',
             sep: "-",
         },
-        limits: &[
-            Limit {
-                what: "prefixes per IP Group",
-                value: azure_firewall::MAX_PREFIXES_PER_GROUP,
-            },
-            Limit {
-                what: "IP Groups per firewall policy",
-                value: azure_firewall::MAX_GROUPS_PER_FIREWALL,
-            },
-            Limit {
-                what: "resources per ARM template",
-                value: azure_firewall::MAX_TEMPLATE_RESOURCES,
-            },
-            Limit {
-                what: "ARM template bytes",
-                value: azure_firewall::MAX_TEMPLATE_BYTES,
-            },
-            Limit {
-                what: "IP Group name length",
-                value: azure_firewall::MAX_NAME,
-            },
-        ],
-        chunk_size: Some(azure_firewall::MAX_PREFIXES_PER_GROUP),
+        limits: profile::AZURE_FIREWALL,
+        chunk_size: profile::AZURE_FIREWALL.group_members,
         context: azure_firewall::context,
     },
     Target {
@@ -408,40 +322,15 @@ pub static TARGETS: &[Target] = &[
             delta_file!("delta.sh", "aws-prefix-list/delta.sh", Once),
         ],
         names: NameRules {
-            max_len: aws_prefix_list::MAX_NAME,
+            max_len: profile::AWS_PREFIX_LIST.name_len,
             allowed: word_dot_dash,
             first: alnum,
             lead: "P",
             replacement: '_',
             sep: "-",
         },
-        limits: &[
-            Limit {
-                what: "entries added or removed per call",
-                value: aws_prefix_list::MAX_ENTRIES_PER_CALL,
-            },
-            Limit {
-                what: "entries per prefix list",
-                value: aws_prefix_list::MAX_ENTRIES_PER_LIST,
-            },
-            Limit {
-                what: "prefixes tagwall puts in one list (room to grow)",
-                value: aws_prefix_list::CHUNK,
-            },
-            Limit {
-                what: "prefix lists per Region (default quota)",
-                value: aws_prefix_list::MAX_LISTS_PER_REGION,
-            },
-            Limit {
-                what: "entry description length",
-                value: aws_prefix_list::MAX_DESCRIPTION,
-            },
-            Limit {
-                what: "prefix list name length (AWS takes 255)",
-                value: aws_prefix_list::MAX_NAME,
-            },
-        ],
-        chunk_size: Some(aws_prefix_list::CHUNK),
+        limits: profile::AWS_PREFIX_LIST,
+        chunk_size: profile::AWS_PREFIX_LIST.group_members,
         context: aws_prefix_list::context,
     },
     Target {
@@ -457,41 +346,16 @@ pub static TARGETS: &[Target] = &[
         // Letters, digits, `-` and `_` (PAN-OS also takes `.` and space in
         // some object types, not in all: keep to what all of them take).
         names: NameRules {
-            max_len: 63,
+            max_len: profile::PANOS.name_len,
             allowed: word_dash,
             first: alnum,
             lead: "T",
             replacement: '_',
             sep: "-",
         },
-        limits: &[
-            Limit {
-                what: NAME_LEN,
-                value: 63,
-            },
-            Limit {
-                what: GROUP_MEMBERS,
-                value: 2500,
-            },
-            Limit {
-                what: EDL_ENTRIES,
-                value: 50_000,
-            },
-            Limit {
-                what: "EDL IP entries per firewall (most models)",
-                value: 50_000,
-            },
-            Limit {
-                what: "EDL sources per firewall",
-                value: 30,
-            },
-            Limit {
-                what: COMMENT_LEN,
-                value: 1023,
-            },
-        ],
-        chunk_size: Some(2500),
-        context: vendor::context_without_entries,
+        limits: profile::PANOS,
+        chunk_size: profile::PANOS.group_members,
+        context: vendor::context,
     },
     Target {
         name: "fortios",
@@ -503,33 +367,16 @@ pub static TARGETS: &[Target] = &[
         ],
         // FortiOS refuses `" ' < >` in names; keep to letters, digits, `. _ -`.
         names: NameRules {
-            max_len: 79,
+            max_len: profile::FORTIOS.name_len,
             allowed: word_dot_dash,
             first: alnum,
             lead: "T",
             replacement: '_',
             sep: "-",
         },
-        limits: &[
-            Limit {
-                what: NAME_LEN,
-                value: 79,
-            },
-            Limit {
-                what: POLICY_NAME_LEN,
-                value: 35,
-            },
-            Limit {
-                what: GROUP_MEMBERS,
-                value: 600,
-            },
-            Limit {
-                what: COMMENT_LEN,
-                value: 255,
-            },
-        ],
-        chunk_size: Some(600),
-        context: vendor::plan_context_without_entries,
+        limits: profile::FORTIOS,
+        chunk_size: profile::FORTIOS.group_members,
+        context: vendor::context,
     },
     Target {
         name: "cisco-asa",
@@ -540,26 +387,16 @@ pub static TARGETS: &[Target] = &[
             delta_file!("asa-delta.cfg", "cisco-asa/delta.cfg", Once),
         ],
         names: NameRules {
-            max_len: 64,
+            max_len: profile::CISCO_ASA.name_len,
             allowed: word_dot_dash,
             first: letter_or_underscore,
             lead: "T",
             replacement: '_',
             sep: "-",
         },
-        limits: &[
-            Limit {
-                what: NAME_LEN,
-                value: 64,
-            },
-            // `remark` holds 100 characters, `description` 200.
-            Limit {
-                what: COMMENT_LEN,
-                value: 100,
-            },
-        ],
+        limits: profile::CISCO_ASA,
         chunk_size: None,
-        context: vendor::plan_context,
+        context: vendor::context,
     },
     Target {
         name: "junos",
@@ -576,33 +413,16 @@ pub static TARGETS: &[Target] = &[
             ),
         ],
         names: NameRules {
-            max_len: 63,
+            max_len: profile::JUNOS.name_len,
             allowed: word_dot_dash,
             first: alnum,
             lead: "T",
             replacement: '_',
             sep: "-",
         },
-        limits: &[
-            Limit {
-                what: NAME_LEN,
-                value: 63,
-            },
-            Limit {
-                what: POLICY_UNITS,
-                value: 1023,
-            },
-            Limit {
-                what: V6_WEIGHT,
-                value: 4,
-            },
-            Limit {
-                what: COMMENT_LEN,
-                value: 255,
-            },
-        ],
+        limits: profile::JUNOS,
         // In address units: a policy's addresses, source and destination.
-        chunk_size: Some(1023),
+        chunk_size: profile::JUNOS.policy_units,
         context: vendor::context,
     },
     Target {
@@ -614,27 +434,15 @@ pub static TARGETS: &[Target] = &[
             delta_file!("mikrotik-delta.rsc", "mikrotik/delta.rsc", Once),
         ],
         names: NameRules {
-            max_len: 63,
+            max_len: profile::MIKROTIK.name_len,
             allowed: word_dot_dash,
             first: alnum,
             lead: "T",
             replacement: '_',
             sep: "-",
         },
-        limits: &[
-            Limit {
-                what: NAME_LEN,
-                value: 63,
-            },
-            Limit {
-                what: COMMENT_LEN,
-                value: 255,
-            },
-        ],
+        limits: profile::MIKROTIK,
         chunk_size: None,
-        context: vendor::plan_context,
+        context: vendor::context,
     },
 ];
-
-/// Longest nftables set name tagwall writes (long names keep a hash).
-const NFT_MAX_NAME: usize = 64;

@@ -1,0 +1,239 @@
+//! The template context of a vendor target, [`VendorContext`]: the generic
+//! context (`tool`, `source`, `previous`, `rules`, `removed_rules`) and the
+//! plan.
+//!
+//! What a row's templates read is stated in its profile
+//! ([`PlanReads`]): a target whose templates never read the generic rule
+//! lists gets them empty, and one that never reads the policies' entries gets
+//! no `entries` keys at all (see [`Entries`](super::plan::Entries)).
+
+use super::build::{plan, plan_lenient};
+use super::delta::diff;
+use super::internal;
+use super::names::FIRST_POLICY_ID;
+use super::plan::{Delta, Edl, Families, Group, LocalSide, Plan, Policy, Service};
+use crate::error::Result;
+use crate::render::profile::PlanReads;
+use crate::render::{Job, PlanHead, PolicyContext, Target};
+use serde::ser::SerializeSeq;
+use serde::{Serialize, Serializer};
+use serde_json::Value;
+use std::cell::Cell;
+use std::collections::BTreeMap;
+
+/// The context of a vendor target (every row whose profile has
+/// [`plan`](crate::render::profile::Profile::plan)).
+pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
+    let reads: PlanReads = target
+        .limits
+        .plan
+        .ok_or_else(|| internal(target, "the target's profile does not describe a plan"))?;
+    let base = if reads.rules {
+        Base::Rules(PolicyContext::new(job, target)?)
+    } else {
+        Base::Head(PlanHead::of(job))
+    };
+    let mut plan = plan(job.selection, &job.provenance, target)?;
+    let mut delta = match &job.previous {
+        Some(prev) => {
+            let old = plan_lenient(prev.selection, &prev.provenance, target)?;
+            Some(diff(target, &old, &plan)?)
+        }
+        None => None,
+    };
+    if !reads.entries {
+        plan.omit_entries();
+        if let Some(d) = &mut delta {
+            d.omit_entries();
+        }
+    }
+    let ctx = VendorContext {
+        base,
+        limits: target.limits.by_label(),
+        policy_id_base: FIRST_POLICY_ID,
+        plan: PlanOut::from(plan),
+        delta,
+    };
+    serde_json::to_value(&ctx).map_err(|e| internal(target, e))
+}
+
+/// The generic part of a vendor context: the rules, or only the head for a
+/// target whose templates never read them.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum Base<'a> {
+    /// The generic context, rules and all.
+    Rules(PolicyContext<'a>),
+    /// The head, with the rule lists left empty.
+    Head(PlanHead<'a>),
+}
+
+/// The context of a vendor target: the generic part and the plan.
+#[derive(Serialize)]
+pub struct VendorContext<'a> {
+    /// `tool`, `source`, `previous`, `rules`, `removed_rules` (the rule
+    /// lists empty when the row's templates do not read them).
+    #[serde(flatten)]
+    pub base: Base<'a>,
+    /// The row's limits by their `tagwall targets` label, as templates look
+    /// them up (`lookup limits "EDL entries per list"`).
+    pub limits: BTreeMap<&'static str, usize>,
+    /// The first FortiOS policy id tagwall uses.
+    pub policy_id_base: u64,
+    /// This release's plan.
+    pub plan: PlanOut,
+    /// With a previous release, what changes from its plan to this one;
+    /// else null.
+    pub delta: Option<Delta>,
+}
+
+/// A [`Plan`] as the context holds it, field for field. Its lists are
+/// written item by item and each item freed once written, so that with
+/// `--all-tags` the plan and its JSON copy are not resident together.
+#[derive(Serialize)]
+pub struct PlanOut {
+    /// [`Plan::addresses`].
+    pub addresses: FamiliesOut,
+    /// [`Plan::groups`].
+    pub groups: Drain<Group>,
+    /// [`Plan::locals`].
+    pub locals: Drain<LocalSide>,
+    /// [`Plan::services`].
+    pub services: Drain<Service>,
+    /// [`Plan::policies`].
+    pub policies: Drain<Policy>,
+    /// [`Plan::edls`].
+    pub edls: Drain<Edl>,
+    /// [`Plan::edl_entries`].
+    pub edl_entries: usize,
+    /// [`Plan::entries`].
+    pub entries: usize,
+    /// [`Plan::elements`].
+    pub elements: usize,
+}
+
+/// [`Families`] as the context holds it.
+#[derive(Serialize)]
+pub struct FamiliesOut {
+    /// [`Families::v4`].
+    pub v4: Drain<String>,
+    /// [`Families::v6`].
+    pub v6: Drain<String>,
+    /// [`Families::count`].
+    pub count: usize,
+}
+
+impl From<Plan> for PlanOut {
+    fn from(plan: Plan) -> PlanOut {
+        let Plan {
+            addresses: Families { v4, v6, count },
+            groups,
+            locals,
+            services,
+            policies,
+            edls,
+            edl_entries,
+            entries,
+            elements,
+        } = plan;
+        PlanOut {
+            addresses: FamiliesOut {
+                v4: Drain::new(v4),
+                v6: Drain::new(v6),
+                count,
+            },
+            groups: Drain::new(groups),
+            locals: Drain::new(locals),
+            services: Drain::new(services),
+            policies: Drain::new(policies),
+            edls: Drain::new(edls),
+            edl_entries,
+            entries,
+            elements,
+        }
+    }
+}
+
+/// A list that serializes by moving its items out, each dropped once
+/// written: it serializes once (a second time it is empty).
+pub struct Drain<T>(Cell<Vec<T>>);
+
+impl<T> Drain<T> {
+    /// The list, to be written once.
+    pub fn new(items: Vec<T>) -> Drain<T> {
+        Drain(Cell::new(items))
+    }
+}
+
+impl<T: Serialize> Serialize for Drain<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let items = self.0.take();
+        let mut seq = s.serialize_seq(Some(items.len()))?;
+        for item in items {
+            seq.serialize_element(&item)?;
+        }
+        seq.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::vendor::{Entries, Entry};
+
+    fn entry() -> Entry {
+        Entry {
+            ident: "A-v4".into(),
+            policy: "A".into(),
+            group: "A-v4".into(),
+            family: "ipv4",
+            v6: false,
+            inbound: false,
+            permit: true,
+            protocol: "any",
+            service: None,
+            ports: vec![],
+            note: String::new(),
+            interface: None,
+            local_group: None,
+            local: vec![],
+            units: 1,
+            elements: 1,
+            line: 2,
+            before_in_direction: None,
+            before_in_family: None,
+        }
+    }
+
+    #[test]
+    fn omitted_entries_are_no_key_at_all() {
+        let mut delta = Delta {
+            entries_added: vec![entry()].into(),
+            ..Delta::default()
+        };
+        let listed = serde_json::to_value(&delta).unwrap();
+        assert_eq!(listed["entries_added"][0]["ident"], "A-v4");
+        delta.omit_entries();
+        let omitted = serde_json::to_value(&delta).unwrap();
+        assert!(omitted.get("entries_added").is_none());
+        assert!(omitted.get("entries_removed").is_none());
+        assert!(omitted.get("policies_added").is_some());
+        assert!(Entries::Omitted.is_empty());
+    }
+
+    #[test]
+    fn a_drained_plan_serializes_as_the_plan() {
+        let plan = Plan {
+            addresses: Families {
+                v4: vec!["192.0.2.0/24".into()],
+                v6: vec![],
+                count: 1,
+            },
+            edl_entries: 3,
+            ..Plan::default()
+        };
+        let want = serde_json::to_value(&plan).unwrap();
+        let got = serde_json::to_value(PlanOut::from(plan)).unwrap();
+        assert_eq!(got, want);
+    }
+}
