@@ -199,7 +199,7 @@ fn group_key(target: &str, name: &str, v6: bool) -> String {
 /// and there is no other group.
 fn check_groups(target: &str, state: &State, expect: &[Expect]) {
     let t = row(target);
-    let limit = |what: &str| t.limits.iter().find(|l| l.what == what).map(|l| l.value);
+    let limit = |what: &str| t.profile.iter().find(|l| l.what == what).map(|l| l.value);
     let sep = t.names.sep;
     let mut claimed = BTreeSet::new();
     for e in expect {

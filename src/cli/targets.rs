@@ -15,7 +15,7 @@ pub fn execute() -> Result<i32> {
             "  names: at most {} characters\n",
             t.names.max_len
         ));
-        for l in t.limits {
+        for l in t.profile {
             text.push_str(&format!("  limit: {} {}\n", l.what, l.value));
         }
     }

@@ -1,7 +1,7 @@
 //! The limits of each target's platform, typed: one [`Profile`] per row of
 //! [`super::TARGETS`], each number written once.
 //!
-//! Code reads the fields (`target.limits.policy_units`); `tagwall targets`
+//! Code reads the fields (`target.profile.policy_units`); `tagwall targets`
 //! and the templates' `limits` map show them under the labels a row lists in
 //! [`Profile::shown`], in that order (a label is what the platform's
 //! documentation calls the limit, so it differs between rows).
@@ -452,16 +452,16 @@ mod tests {
     #[test]
     fn every_shown_limit_has_a_value() {
         for t in TARGETS {
-            for s in t.limits.shown {
-                assert!(t.limits.get(s.field).is_some(), "{}: {}", t.name, s.label);
+            for s in t.profile.shown {
+                assert!(t.profile.get(s.field).is_some(), "{}: {}", t.name, s.label);
             }
         }
     }
 
     #[test]
     fn vendor_rows_state_a_comment_length() {
-        for t in TARGETS.iter().filter(|t| t.limits.plan.is_some()) {
-            assert!(t.limits.comment_len.is_some(), "{}", t.name);
+        for t in TARGETS.iter().filter(|t| t.profile.plan.is_some()) {
+            assert!(t.profile.comment_len.is_some(), "{}", t.name);
         }
     }
 }

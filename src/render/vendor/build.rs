@@ -46,7 +46,7 @@ struct Sizes {
 
 impl Sizes {
     fn of(target: &Target) -> Result<Sizes> {
-        let limits = &target.limits;
+        let limits = &target.profile;
         Ok(Sizes {
             chunk_units: target.chunk_size,
             policy_units: limits.policy_units,
@@ -129,7 +129,7 @@ impl<'a> Builder<'a> {
             .join(", ");
         let local = self.local_side(rule)?;
         let remote = self.remote_groups(sr, &local, &tags)?;
-        if let Some(max) = self.target.limits.edl_entries {
+        if let Some(max) = self.target.profile.edl_entries {
             self.edl(rule, remote.prefixes, max, &tags)?;
         }
         let service = service_of(rule, &mut self.names)?;

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 /// [`plan`](crate::render::profile::Profile::plan)).
 pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
     let reads: PlanReads = target
-        .limits
+        .profile
         .plan
         .ok_or_else(|| internal(target, "the target's profile does not describe a plan"))?;
     let base = if reads.rules {
@@ -49,7 +49,7 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
     }
     let ctx = VendorContext {
         base,
-        limits: target.limits.by_label(),
+        limits: target.profile.by_label(),
         policy_id_base: FIRST_POLICY_ID,
         plan: PlanOut::from(plan),
         delta,

@@ -28,7 +28,7 @@ impl Names {
         Names {
             target: target.name,
             rules: target.names,
-            policy_rules: target.limits.policy_name_len.map(|max_len| NameRules {
+            policy_rules: target.profile.policy_name_len.map(|max_len| NameRules {
                 max_len,
                 ..target.names
             }),
