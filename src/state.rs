@@ -26,7 +26,7 @@
 use crate::error::{Error, Result};
 use crate::model::{Cloud, ServiceTags};
 use crate::source::{Loaded, sha256_hex};
-use crate::write::write_synced;
+use crate::write::{sync_dir, write_synced};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -494,12 +494,6 @@ fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<()> {
 fn readable() -> fs::Permissions {
     use std::os::unix::fs::PermissionsExt;
     fs::Permissions::from_mode(0o644)
-}
-
-fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io("cannot flush folder", dir, e))
 }
 
 /// A release name must be a plain `.json` file name: no path, nothing hidden.
