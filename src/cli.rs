@@ -5,10 +5,11 @@
 
 use crate::error::{Error, Result, exit};
 use crate::fetch::{self, FetchOptions, Observer, Outcome, Source};
-use crate::model::Cloud;
 use crate::pipeline::{self, BuildOptions};
 use crate::policy::{FamilyFilter, NsgMode, Policy, Rule};
+use crate::release::{CLOUDS, Cloud};
 use crate::render::TARGETS;
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::cell::RefCell;
 use std::io::{self, BufWriter, IsTerminal, Read, Write};
@@ -114,8 +115,8 @@ struct BuildArgs {
 #[derive(Args, Debug)]
 struct FetchArgs {
     /// The cloud whose release to fetch.
-    #[arg(long, value_enum, default_value = "public")]
-    cloud: CloudArg,
+    #[arg(long, value_parser = cloud_arg(), default_value = "public")]
+    cloud: Cloud,
     /// A details page or a file URL (a mirror, a pinned release), or a local .json / .json.gz
     /// file; default: Microsoft's download details page for the cloud.
     #[arg(long, value_name = "URL|FILE")]
@@ -163,8 +164,8 @@ struct RunArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
     /// The cloud whose release to fetch [default: public].
-    #[arg(long, value_enum)]
-    cloud: Option<CloudArg>,
+    #[arg(long, value_parser = cloud_arg())]
+    cloud: Option<Cloud>,
     /// A details page or file URL (a mirror), or a local file [default: Microsoft's page].
     #[arg(long, value_name = "URL|FILE")]
     from: Option<String>,
@@ -226,24 +227,14 @@ struct RunArgs {
     verbose: bool,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
-enum CloudArg {
-    /// Azure public cloud.
-    Public,
-    /// Azure US Government.
-    Usgov,
-    /// Azure operated by 21Vianet.
-    China,
-}
-
-impl From<CloudArg> for Cloud {
-    fn from(c: CloudArg) -> Cloud {
-        match c {
-            CloudArg::Public => Cloud::Public,
-            CloudArg::Usgov => Cloud::AzureGovernment,
-            CloudArg::China => Cloud::China,
-        }
-    }
+/// The values of `--cloud`, with their help, from the clouds' table.
+fn cloud_arg() -> impl TypedValueParser<Value = Cloud> {
+    PossibleValuesParser::new(
+        CLOUDS
+            .iter()
+            .map(|f| PossibleValue::new(f.arg).help(f.description)),
+    )
+    .try_map(|name| Cloud::from_arg(&name).ok_or("not a cloud"))
 }
 
 /// Parse a duration: a number with `ms`, `s`, `m` or `h` (seconds when bare).
@@ -596,7 +587,7 @@ fn fetch_release(args: FetchArgs, quiet: bool) -> Result<i32> {
         .collect();
     allow_hosts.extend(args.allow_hosts);
     let opts = FetchOptions {
-        cloud: args.cloud.into(),
+        cloud: args.cloud,
         from: args.from.as_deref().map(Source::parse),
         state: args.state,
         allow_older: args.allow_older,
@@ -684,12 +675,11 @@ fn run_job(args: RunArgs, quiet: bool) -> Result<i32> {
         .as_ref()
         .map(|c| c.policy.run.clone())
         .unwrap_or_default();
-    let cloud = match (args.cloud, settings.cloud.as_deref()) {
-        (Some(c), _) => c.into(),
-        (None, Some("usgov")) => Cloud::AzureGovernment,
-        (None, Some("china")) => Cloud::China,
-        _ => Cloud::Public,
-    };
+    // `[run] cloud` was checked against the same names when the policy was read.
+    let cloud = args
+        .cloud
+        .or_else(|| settings.cloud.as_deref().and_then(Cloud::from_arg))
+        .unwrap_or(Cloud::Public);
     let mut force = std::collections::BTreeSet::new();
     for name in &args.force {
         let rail = Rail::parse(name).ok_or_else(|| {

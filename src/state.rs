@@ -25,6 +25,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::{Cloud, ServiceTags};
+use crate::release::Succession;
 use crate::source::{Loaded, sha256_hex};
 use crate::write::{sync_dir, write_synced};
 use serde::{Deserialize, Serialize};
@@ -313,21 +314,27 @@ impl State {
             if current.sha256 == sha && self.path(current).is_file() {
                 return Ok((Admission::AlreadyCurrent, current.clone()));
             }
-            if file.change_number < current.change_number && !allow_older {
-                return Err(refuse(format!(
-                    "changeNumber {} is lower than that of the current release {} \
-                     (changeNumber {}); an older release is refused (pass --allow-older \
-                     to accept it)",
-                    file.change_number, current.file, current.change_number
-                )));
-            }
-            if file.change_number == current.change_number && current.sha256 != sha && !allow_older
-            {
-                return Err(refuse(format!(
-                    "changeNumber {} is that of the current release {}, but the bytes differ \
-                     (sha256 {sha}, kept {}); refused (pass --allow-older to accept it)",
-                    file.change_number, current.file, current.sha256
-                )));
+            match Succession::of(current.change_number, file.change_number) {
+                _ if allow_older => {}
+                Succession::Older => {
+                    return Err(refuse(format!(
+                        "changeNumber {} is lower than that of the current release {} \
+                         (changeNumber {}); an older release is refused (pass --allow-older \
+                         to accept it)",
+                        file.change_number, current.file, current.change_number
+                    )));
+                }
+                // The same changeNumber with other bytes is no newer release:
+                // refused like an older one.
+                Succession::Same if current.sha256 != sha => {
+                    return Err(refuse(format!(
+                        "changeNumber {} is that of the current release {}, but the bytes \
+                         differ (sha256 {sha}, kept {}); refused (pass --allow-older to accept \
+                         it)",
+                        file.change_number, current.file, current.sha256
+                    )));
+                }
+                Succession::Same | Succession::Newer => {}
             }
         }
 
