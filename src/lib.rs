@@ -28,6 +28,7 @@ pub mod run;
 pub mod select;
 pub mod source;
 pub mod state;
+pub mod units;
 pub mod write;
 
 pub use error::{Error, Result};
