@@ -7,6 +7,7 @@
 
 use crate::delta::Delta;
 pub use crate::error::{Rail, Refusal};
+use crate::release::{ReleaseName, Succession};
 
 /// Rules whose addresses would shrink by more than `max_share` (0.0 to 1.0)
 /// of what they allowed before, per family. Rules that are new or gone are
@@ -38,7 +39,7 @@ pub fn removal(delta: &Delta, max_share: f64) -> Vec<Refusal> {
 
 /// A release whose changeNumber went backwards.
 pub fn older(current: u64, candidate: u64) -> Option<Refusal> {
-    (candidate < current).then(|| Refusal {
+    (Succession::of(current, candidate) == Succession::Older).then(|| Refusal {
         rail: Rail::Older,
         message: format!(
             "the release's changeNumber {candidate} is lower than the current {current}"
@@ -48,42 +49,12 @@ pub fn older(current: u64, candidate: u64) -> Option<Refusal> {
 
 /// A release older than `max_days`, judged by the date in Microsoft's file
 /// name (`ServiceTags_Public_20250908.json`); `today` is days since 1970-01-01.
-pub fn age(file_name: &str, today: i64, max_days: u32) -> Option<Refusal> {
-    let released = name_day(file_name)?;
-    let days = today - released;
+pub fn age(release: &ReleaseName, today: i64, max_days: u32) -> Option<Refusal> {
+    let days = today - release.day_number();
     (days > i64::from(max_days)).then(|| Refusal {
         rail: Rail::Age,
-        message: format!("{file_name} is {days} days old (more than {max_days})"),
+        message: format!("{release} is {days} days old (more than {max_days})"),
     })
-}
-
-/// Days since 1970-01-01 of the `YYYYMMDD` in a Service Tags file name.
-pub fn name_day(file_name: &str) -> Option<i64> {
-    let stem = file_name.strip_suffix(".gz").unwrap_or(file_name);
-    let stem = stem.strip_suffix(".json")?;
-    let date = stem.rsplit('_').next()?;
-    if date.len() != 8 || !date.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let (y, m, d) = (
-        date[..4].parse().ok()?,
-        date[4..6].parse().ok()?,
-        date[6..].parse().ok()?,
-    );
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    Some(days_from_civil(y, m, d))
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 #[cfg(test)]
@@ -93,23 +64,16 @@ mod tests {
     use crate::policy::Policy;
 
     #[test]
-    fn dates_from_file_names() {
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
-        assert_eq!(
-            name_day("ServiceTags_Public_20250908.json"),
-            Some(days_from_civil(2025, 9, 8))
-        );
-        assert_eq!(
-            name_day("ServiceTags_China_20250811.json.gz"),
-            Some(days_from_civil(2025, 8, 11))
-        );
-        assert_eq!(name_day("public.json"), None);
-        let day = days_from_civil(2025, 9, 8);
-        assert!(age("ServiceTags_Public_20250908.json", day + 30, 30).is_none());
-        let refusal = age("ServiceTags_Public_20250908.json", day + 31, 30).unwrap();
+    fn age_by_the_date_in_the_name() {
+        let name = ReleaseName::parse("ServiceTags_Public_20250908.json").unwrap();
+        let day = name.day_number();
+        assert!(age(&name, day + 30, 30).is_none());
+        let refusal = age(&name, day + 31, 30).unwrap();
         assert_eq!(refusal.rail, Rail::Age);
-        assert!(refusal.message.contains("31 days old"));
+        assert_eq!(
+            refusal.message,
+            "ServiceTags_Public_20250908.json is 31 days old (more than 30)"
+        );
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //! ```
 //!
 //! [`fetch`] (the only module that touches the network) brings new releases
-//! into a [`state`] folder. [`pipeline`] strings the stages together; [`cli`]
-//! is the command line.
+//! into a [`state`] folder; [`release`] names releases (cloud, date) and
+//! orders them. [`pipeline`] strings the stages together; [`cli`] is the
+//! command line.
 
 pub mod aggregate;
 pub mod cli;
@@ -23,11 +24,13 @@ pub mod model;
 pub mod pipeline;
 pub mod policy;
 pub mod prefix;
+pub mod release;
 pub mod render;
 pub mod run;
 pub mod select;
 pub mod source;
 pub mod state;
+pub mod units;
 pub mod write;
 
 pub use error::{Error, Result};

@@ -7,6 +7,8 @@
 //! the value.
 
 use crate::error::{Error, Result};
+/// The cloud a file is of; it lives with the release names, which say it too.
+pub use crate::release::Cloud;
 use ipnet::IpNet;
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -15,42 +17,6 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
-
-/// The Azure clouds Microsoft publishes a Service Tags file for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Cloud {
-    /// Azure public cloud (`Public`).
-    Public,
-    /// Azure US Government (`AzureGovernment`).
-    AzureGovernment,
-    /// Azure operated by 21Vianet (`China`).
-    China,
-}
-
-impl Cloud {
-    /// All clouds, in the order they are documented.
-    pub const ALL: [Cloud; 3] = [Cloud::Public, Cloud::AzureGovernment, Cloud::China];
-
-    /// The name used in the file's `cloud` field and its file name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Cloud::Public => "Public",
-            Cloud::AzureGovernment => "AzureGovernment",
-            Cloud::China => "China",
-        }
-    }
-
-    /// Parse the `cloud` field exactly as Microsoft writes it.
-    pub fn from_field(s: &str) -> Option<Cloud> {
-        Cloud::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
-
-impl fmt::Display for Cloud {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 /// One service tag.
 #[derive(Clone, Debug, PartialEq, Eq)]

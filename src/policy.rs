@@ -7,6 +7,7 @@
 
 use crate::error::{Error, Result};
 use crate::model::is_unsafe_char;
+use crate::release::{CLOUDS, Cloud};
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -534,9 +535,15 @@ impl Policy {
             return fail("the policy has no [[rule]]".into());
         }
         if let Some(c) = &self.run.cloud
-            && !["public", "usgov", "china"].contains(&c.as_str())
+            && Cloud::from_arg(c).is_none()
         {
-            return fail(format!("[run] cloud {c:?} is not public, usgov or china"));
+            // "public, usgov or china"
+            let mut names: Vec<&str> = CLOUDS.iter().map(|f| f.arg).collect();
+            let last = names.pop().unwrap_or_default();
+            return fail(format!(
+                "[run] cloud {c:?} is not {} or {last}",
+                names.join(", ")
+            ));
         }
         if let Some(p) = self.run.max_removal_percent
             && p > 100

@@ -24,6 +24,7 @@ use crate::fetch::{self, FetchOptions, Observer, Obtained};
 use crate::guard::{self, Rail, Refusal};
 use crate::model::ServiceTags;
 use crate::pipeline::{self, DIFF_MARKDOWN, RenderInputs};
+use crate::release::ReleaseName;
 use crate::render::{Engine, find_targets};
 use crate::select::Selection;
 use crate::source::Loaded;
@@ -159,12 +160,10 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
     {
         refusals.extend(guard::older(cur.change_number, file.change_number));
     }
-    if let Some(max) = opts.max_age_days {
-        refusals.extend(guard::age(
-            &pipeline::published_name(&loaded),
-            opts.today,
-            max,
-        ));
+    if let Some(max) = opts.max_age_days
+        && let Some(name) = ReleaseName::parse(&pipeline::published_name(&loaded))
+    {
+        refusals.extend(guard::age(&name, opts.today, max));
     }
 
     let policy = pipeline::load_policy(opts.policy.as_deref())?;

@@ -25,8 +25,9 @@
 
 use crate::error::{Error, Result};
 use crate::model::{Cloud, ServiceTags};
+use crate::release::Succession;
 use crate::source::{Loaded, sha256_hex};
-use crate::write::write_synced;
+use crate::write::{sync_dir, write_synced};
 use serde::{Deserialize, Serialize};
 use std::fs::{self, File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -302,21 +303,27 @@ impl State {
             if current.sha256 == sha && self.path(current).is_file() {
                 return Ok((Admission::AlreadyCurrent, current.clone()));
             }
-            if file.change_number < current.change_number && !allow_older {
-                return Err(refuse(format!(
-                    "changeNumber {} is lower than that of the current release {} \
-                     (changeNumber {}); an older release is refused (pass --allow-older \
-                     to accept it)",
-                    file.change_number, current.file, current.change_number
-                )));
-            }
-            if file.change_number == current.change_number && current.sha256 != sha && !allow_older
-            {
-                return Err(refuse(format!(
-                    "changeNumber {} is that of the current release {}, but the bytes differ \
-                     (sha256 {sha}, kept {}); refused (pass --allow-older to accept it)",
-                    file.change_number, current.file, current.sha256
-                )));
+            match Succession::of(current.change_number, file.change_number) {
+                _ if allow_older => {}
+                Succession::Older => {
+                    return Err(refuse(format!(
+                        "changeNumber {} is lower than that of the current release {} \
+                         (changeNumber {}); an older release is refused (pass --allow-older \
+                         to accept it)",
+                        file.change_number, current.file, current.change_number
+                    )));
+                }
+                // The same changeNumber with other bytes is no newer release:
+                // refused like an older one.
+                Succession::Same if current.sha256 != sha => {
+                    return Err(refuse(format!(
+                        "changeNumber {} is that of the current release {}, but the bytes \
+                         differ (sha256 {sha}, kept {}); refused (pass --allow-older to accept \
+                         it)",
+                        file.change_number, current.file, current.sha256
+                    )));
+                }
+                Succession::Same | Succession::Newer => {}
             }
         }
 
@@ -483,12 +490,6 @@ fn write_json<T: Serialize>(dir: &Path, name: &str, value: &T) -> Result<()> {
 fn readable() -> fs::Permissions {
     use std::os::unix::fs::PermissionsExt;
     fs::Permissions::from_mode(0o644)
-}
-
-fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io("cannot flush folder", dir, e))
 }
 
 /// A release name must be a plain `.json` file name: no path, nothing hidden.

@@ -375,7 +375,9 @@ pub fn write_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     f.sync_all().map_err(|e| Error::io("cannot flush", path, e))
 }
 
-fn sync_dir(dir: &Path) -> Result<()> {
+/// Flush a folder's entries to disk, so that a file created or renamed in
+/// it survives a crash.
+pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .map_err(|e| Error::io("cannot flush folder", dir, e))

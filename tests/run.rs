@@ -409,7 +409,9 @@ fn removals_wait_out_the_grace_period() {
     .unwrap();
     // 0804 lacks 51.11.64.0/24 of AzureResourceManager, so going from 0811
     // to 0804 (forced: its changeNumber is lower) removes it.
-    let day = tagwall::guard::days_from_civil(2025, 8, 12);
+    let day = tagwall::release::ReleaseName::parse("ServiceTags_Public_20250812.json")
+        .unwrap()
+        .day_number();
     let opts = |from: &str, today: i64| RunOptions {
         fetch: tagwall::fetch::FetchOptions {
             from: Some(tagwall::fetch::Source::File(files.join(from))),

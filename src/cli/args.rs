@@ -3,7 +3,8 @@
 //! library's plain options.
 
 use super::units::{parse_duration, parse_size};
-use crate::model::Cloud;
+use crate::release::{CLOUDS, Cloud};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -115,8 +116,8 @@ pub struct BuildArgs {
 #[derive(Args, Debug)]
 pub struct FetchArgs {
     /// The cloud whose release to fetch.
-    #[arg(long, value_enum, default_value = "public")]
-    pub cloud: CloudArg,
+    #[arg(long, value_parser = cloud_arg(), default_value = "public")]
+    pub cloud: Cloud,
     /// A details page or a file URL (a mirror, a pinned release), or a local .json / .json.gz
     /// file; default: Microsoft's download details page for the cloud.
     #[arg(long, value_name = "URL|FILE")]
@@ -168,8 +169,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// The cloud whose release to fetch [default: public].
-    #[arg(long, value_enum)]
-    pub cloud: Option<CloudArg>,
+    #[arg(long, value_parser = cloud_arg())]
+    pub cloud: Option<Cloud>,
     /// A details page or file URL (a mirror), or a local file [default: Microsoft's page].
     #[arg(long, value_name = "URL|FILE")]
     pub from: Option<String>,
@@ -272,25 +273,15 @@ pub struct InitArgs {
     pub force: bool,
 }
 
-/// `--cloud`: the names a user types, which are not the file's cloud names.
-#[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum CloudArg {
-    /// Azure public cloud.
-    Public,
-    /// Azure US Government.
-    Usgov,
-    /// Azure operated by 21Vianet.
-    China,
-}
-
-impl From<CloudArg> for Cloud {
-    fn from(c: CloudArg) -> Cloud {
-        match c {
-            CloudArg::Public => Cloud::Public,
-            CloudArg::Usgov => Cloud::AzureGovernment,
-            CloudArg::China => Cloud::China,
-        }
-    }
+/// `--cloud`: the names a user types (not the file's cloud names), with
+/// their help, from the clouds' table.
+fn cloud_arg() -> impl TypedValueParser<Value = Cloud> {
+    PossibleValuesParser::new(
+        CLOUDS
+            .iter()
+            .map(|f| PossibleValue::new(f.arg).help(f.description)),
+    )
+    .try_map(|name| Cloud::from_arg(&name).ok_or("not a cloud"))
 }
 
 /// `diff --format`.

@@ -14,7 +14,7 @@ pub fn execute(args: FetchArgs, quiet: bool) -> Result<i32> {
         .collect();
     allow_hosts.extend(args.allow_hosts);
     let opts = FetchOptions {
-        cloud: args.cloud.into(),
+        cloud: args.cloud,
         from: args.from.as_deref().map(Source::parse),
         state: args.state,
         allow_older: args.allow_older,

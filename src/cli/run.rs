@@ -98,7 +98,7 @@ pub fn execute(args: RunArgs, quiet: bool) -> Result<i32> {
 fn flags(args: RunArgs) -> RunFlags {
     RunFlags {
         config: args.config,
-        cloud: args.cloud.map(Into::into),
+        cloud: args.cloud,
         from: args.from,
         state: args.state,
         out: args.out,

@@ -11,9 +11,9 @@ use super::RunOptions;
 use crate::error::{Error, Result};
 use crate::fetch::{FetchOptions, Source};
 use crate::guard::Rail;
-use crate::model::Cloud;
 use crate::pipeline;
 use crate::policy::RunSettings;
+use crate::release::Cloud;
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -101,10 +101,10 @@ impl RunConfig {
             None => RunSettings::default(),
         };
         // The policy's validation has already refused other names.
+        // `[run] cloud` was checked against the same names when the policy was read.
         let cloud = flags.cloud.unwrap_or(match settings.cloud.as_deref() {
-            Some("usgov") => Cloud::AzureGovernment,
-            Some("china") => Cloud::China,
-            _ => Cloud::Public,
+            Some(name) => Cloud::from_arg(name).unwrap_or(Cloud::Public),
+            None => Cloud::Public,
         });
         let force = force_rails(&flags.force)?;
         let max_removal = flags
