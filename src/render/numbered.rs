@@ -252,4 +252,32 @@ mod tests {
         assert_eq!(p.gone.len(), 1);
         assert_eq!(p.gone[0].name, "gone");
     }
+
+    #[test]
+    fn a_prefix_that_moves_to_the_next_chunk_leaves_one_and_joins_the_other() {
+        // The rule's prefixes are the same in both releases; only where the
+        // list is cut moved, which no rule delta shows.
+        let old = [
+            object("a-1", &["10.0.0.0/24", "10.0.1.0/24"]),
+            object("a-2", &["10.0.2.0/24"]),
+        ];
+        let new = [
+            object("a-1", &["10.0.0.0/24"]),
+            object("a-2", &["10.0.1.0/24", "10.0.2.0/24"]),
+        ];
+        let p = plan(&old, &new);
+        assert!(p.created.is_empty() && p.gone.is_empty() && p.unchanged.is_empty());
+        let moves: Vec<_> = p
+            .changed
+            .iter()
+            .map(|c| (c.object.name.as_str(), c.added.clone(), c.removed.clone()))
+            .collect();
+        assert_eq!(
+            moves,
+            [
+                ("a-1", vec![], vec!["10.0.1.0/24".to_string()]),
+                ("a-2", vec!["10.0.1.0/24".to_string()], vec![]),
+            ]
+        );
+    }
 }
