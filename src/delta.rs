@@ -198,8 +198,8 @@ fn tag_names(rule: &SelectedRule<'_>) -> Vec<String> {
 /// Elements of `new` not in `old`, and of `old` not in `new`, each in its
 /// list's order. Both lists are minimal prefix lists in numeric order, so no
 /// two elements of one list start at the same address and one merge finds
-/// both.
-fn element_diff<A: Ord + Copy>(old: &[(A, u8)], new: &[(A, u8)]) -> [Vec<(A, u8)>; 2] {
+/// both. Numbered objects compare their chunks of such lists with it too.
+pub fn element_diff<A: Ord + Copy>(old: &[(A, u8)], new: &[(A, u8)]) -> [Vec<(A, u8)>; 2] {
     let (mut added, mut removed) = (Vec::new(), Vec::new());
     let (mut i, mut j) = (0, 0);
     while i < old.len() && j < new.len() {

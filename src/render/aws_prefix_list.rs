@@ -9,10 +9,11 @@
 //! headroom: a security group rule that references the list counts as
 //! `MaxEntries` rules against the group's quota, so it is kept small.
 
-use super::numbered::{self, Object};
-use super::{Job, Target, generic_context};
+use super::numbered::{self, Gone, Object};
+use super::{Job, PolicyContext, Target, context_value};
 use crate::error::{Error, Result};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Entries one create or modify call may add (and, apart, remove).
 pub const MAX_ENTRIES_PER_CALL: usize = 100;
@@ -43,57 +44,164 @@ pub fn max_entries(count: usize) -> usize {
     (count + (count.div_ceil(10)).max(10)).min(MAX_ENTRIES_PER_LIST)
 }
 
-/// The context for the `aws-prefix-list` templates: the generic one plus
-/// `lists` and `calls` (one per JSON file), and with a previous release
-/// `delta` and `delta_calls`.
+/// The context of the `aws-prefix-list` templates. Each element of
+/// `calls` and `delta_calls` is also the `item` of one JSON file.
+#[derive(Debug, Serialize)]
+pub struct AwsContext<'a> {
+    /// `tool`, `source`, `previous`, `rules` and `removed_rules`, as every
+    /// target has them.
+    #[serde(flatten)]
+    pub policy: PolicyContext<'a>,
+    /// The prefix lists, in rule order, IPv4 before IPv6 within a rule.
+    pub lists: Vec<PrefixList>,
+    /// The calls that create every list, one JSON file each.
+    pub calls: Vec<Call>,
+    /// With a previous release, what the delta does to each list; null
+    /// without one.
+    pub delta: Option<ListDelta>,
+    /// The calls of the delta, one JSON file each (empty without a
+    /// previous release).
+    pub delta_calls: Vec<Call>,
+}
+
+/// One prefix list.
+#[derive(Clone, Debug, Serialize)]
+pub struct PrefixList {
+    /// The list's name (`<rule>-v4-1`).
+    pub name: String,
+    /// The policy rule it belongs to.
+    pub rule: String,
+    /// `IPv4` or `IPv6` (the API's `AddressFamily`).
+    pub family: &'static str,
+    /// How many entries it holds.
+    pub count: usize,
+    /// Its `MaxEntries` (see [`max_entries`]).
+    pub max_entries: usize,
+    /// The description of every entry.
+    pub description: String,
+    /// The paths of its call files, in the order to run them.
+    pub files: Vec<String>,
+}
+
+/// One `create-managed-prefix-list` or `modify-managed-prefix-list` call.
+#[derive(Clone, Debug, Serialize)]
+pub struct Call {
+    /// The file's name within the list's folder (`01-create.json`).
+    pub file: String,
+    /// True for the create call, false for a modify call.
+    pub create: bool,
+    /// The list's name.
+    pub name: String,
+    /// `IPv4` or `IPv6`.
+    pub family: &'static str,
+    /// The list's `MaxEntries`.
+    pub max_entries: usize,
+    /// The description of every entry.
+    pub description: String,
+    /// The list's tags.
+    pub tags: Vec<AwsTag>,
+    /// Entries the call adds (at most [`MAX_ENTRIES_PER_CALL`]).
+    pub add: Vec<String>,
+    /// Entries the call removes (at most [`MAX_ENTRIES_PER_CALL`]).
+    pub remove: Vec<String>,
+}
+
+/// An AWS tag, spelled as the API spells it.
+#[derive(Clone, Debug, Serialize)]
+pub struct AwsTag {
+    /// Its name.
+    #[serde(rename = "Key")]
+    pub key: &'static str,
+    /// Its value (see [`tag_text`]).
+    #[serde(rename = "Value")]
+    pub value: String,
+}
+
+/// What the delta does to the prefix lists of the previous release.
+#[derive(Clone, Debug, Serialize)]
+pub struct ListDelta {
+    /// Lists that are new in this release.
+    pub created: Vec<PrefixList>,
+    /// Lists of both releases whose entries differ.
+    pub changed: Vec<ChangedList>,
+    /// Names of the lists of both releases with the same entries.
+    pub unchanged: Vec<String>,
+    /// Lists of the previous release no longer produced.
+    pub gone: Vec<Gone>,
+}
+
+/// A prefix list of both releases whose entries differ.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChangedList {
+    /// The list as this release has it; its files are the modify calls.
+    #[serde(flatten)]
+    pub list: PrefixList,
+    /// Entries to add to the list as the previous release left it.
+    pub added: Vec<String>,
+    /// Entries to remove from it.
+    pub removed: Vec<String>,
+}
+
+/// The context for the `aws-prefix-list` templates.
 pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    let mut ctx = generic_context(job, target)?;
-    let lists = numbered::objects(job.selection, target, &["ipv4", "ipv6"])?;
-    check(target, &lists)?;
+    let policy = PolicyContext::new(job, target)?;
+    let objects = numbered::objects(job.selection, target, &["ipv4", "ipv6"])?;
+    check(target, &objects)?;
     let describe = Describe::new(job);
-    let mut views = Vec::new();
+    let mut lists = Vec::new();
     let mut calls = Vec::new();
-    for list in &lists {
+    for list in &objects {
         let files = create_calls(list, &describe, "", &mut calls);
-        views.push(list_view(list, &describe, files));
+        lists.push(list_view(list, &describe, files));
     }
-    ctx["lists"] = Value::Array(views);
-    ctx["calls"] = Value::Array(calls);
-    if let Some(prev) = &job.previous {
-        let old = numbered::objects(prev.selection, target, &["ipv4", "ipv6"])?;
-        let plan = numbered::plan(&old, &lists);
-        let mut calls = Vec::new();
-        let created: Vec<Value> = plan
-            .created
-            .iter()
-            .map(|list| {
-                let files = create_calls(list, &describe, "delta/", &mut calls);
-                list_view(list, &describe, files)
+    let mut delta_calls = Vec::new();
+    // The previous lists are built from the previous selection: lists are
+    // matched by name, and a list is a chunk of the rule's prefixes as
+    // that release cut them.
+    let delta = match &job.previous {
+        None => None,
+        Some(prev) => {
+            let old = numbered::objects(prev.selection, target, &["ipv4", "ipv6"])?;
+            let plan = numbered::plan(&old, &objects);
+            let created = plan
+                .created
+                .iter()
+                .map(|list| {
+                    let files = create_calls(list, &describe, "delta/", &mut delta_calls);
+                    list_view(list, &describe, files)
+                })
+                .collect();
+            let changed = plan
+                .changed
+                .into_iter()
+                .map(|c| {
+                    let files =
+                        modify_calls(&c.object, &c.added, &c.removed, &describe, &mut delta_calls);
+                    ChangedList {
+                        list: list_view(&c.object, &describe, files),
+                        added: c.added,
+                        removed: c.removed,
+                    }
+                })
+                .collect();
+            Some(ListDelta {
+                created,
+                changed,
+                unchanged: plan.unchanged,
+                gone: plan.gone.iter().map(Object::gone).collect(),
             })
-            .collect();
-        let changed: Vec<Value> = plan
-            .changed
-            .iter()
-            .map(|c| {
-                let files = modify_calls(&c.object, &c.added, &c.removed, &describe, &mut calls);
-                let mut v = list_view(&c.object, &describe, files);
-                v["added"] = json!(c.added);
-                v["removed"] = json!(c.removed);
-                v
-            })
-            .collect();
-        ctx["delta"] = json!({
-            "created": created,
-            "changed": changed,
-            "unchanged": plan.unchanged,
-            "gone": plan.gone.iter().map(|g| json!({"name": g.name, "rule": g.rule, "count": g.prefixes.len()})).collect::<Vec<_>>(),
-        });
-        ctx["delta_calls"] = Value::Array(calls);
-    } else {
-        ctx["delta"] = Value::Null;
-        ctx["delta_calls"] = json!([]);
-    }
-    Ok(ctx)
+        }
+    };
+    context_value(
+        target,
+        &AwsContext {
+            policy,
+            lists,
+            calls,
+            delta,
+            delta_calls,
+        },
+    )
 }
 
 fn check(target: &Target, lists: &[Object]) -> Result<()> {
@@ -158,14 +266,15 @@ impl Describe {
         safe_text(&text, MAX_DESCRIPTION)
     }
 
-    fn tags(&self, list: &Object) -> Value {
-        json!([
-            {"Key": "generator", "Value": "tagwall"},
-            {"Key": "tagwall-rule", "Value": tag_text(&list.rule)},
-            {"Key": "tagwall-service-tags", "Value": tag_text(&list.tags.join(" "))},
-            {"Key": "tagwall-source", "Value": tag_text(&self.file)},
-            {"Key": "tagwall-change-number", "Value": self.change_number.to_string()},
-        ])
+    fn tags(&self, list: &Object) -> Vec<AwsTag> {
+        let tag = |key, value| AwsTag { key, value };
+        vec![
+            tag("generator", "tagwall".to_string()),
+            tag("tagwall-rule", tag_text(&list.rule)),
+            tag("tagwall-service-tags", tag_text(&list.tags.join(" "))),
+            tag("tagwall-source", tag_text(&self.file)),
+            tag("tagwall-change-number", self.change_number.to_string()),
+        ]
     }
 }
 
@@ -177,16 +286,16 @@ fn family_name(list: &Object) -> &'static str {
     }
 }
 
-fn list_view(list: &Object, describe: &Describe, files: Vec<String>) -> Value {
-    json!({
-        "name": list.name,
-        "rule": list.rule,
-        "family": family_name(list),
-        "count": list.prefixes.len(),
-        "max_entries": max_entries(list.prefixes.len()),
-        "description": describe.entry(list),
-        "files": files,
-    })
+fn list_view(list: &Object, describe: &Describe, files: Vec<String>) -> PrefixList {
+    PrefixList {
+        name: list.name.clone(),
+        rule: list.rule.clone(),
+        family: family_name(list),
+        count: list.prefixes.len(),
+        max_entries: max_entries(list.prefixes.len()),
+        description: describe.entry(list),
+        files,
+    }
 }
 
 /// The calls that create `list`: the create call with the first entries, then
@@ -195,7 +304,7 @@ fn create_calls(
     list: &Object,
     describe: &Describe,
     under: &str,
-    calls: &mut Vec<Value>,
+    calls: &mut Vec<Call>,
 ) -> Vec<String> {
     let mut files = Vec::new();
     for (n, part) in list.prefixes.chunks(MAX_ENTRIES_PER_CALL).enumerate() {
@@ -205,17 +314,17 @@ fn create_calls(
             if n == 0 { "create" } else { "add" }
         );
         let path = format!("{under}lists/{}/{file}", list.name);
-        calls.push(json!({
-            "file": file,
-            "create": n == 0,
-            "name": list.name,
-            "family": family_name(list),
-            "max_entries": max_entries(list.prefixes.len()),
-            "description": describe.entry(list),
-            "tags": describe.tags(list),
-            "add": part,
-            "remove": [],
-        }));
+        calls.push(Call {
+            file,
+            create: n == 0,
+            name: list.name.clone(),
+            family: family_name(list),
+            max_entries: max_entries(list.prefixes.len()),
+            description: describe.entry(list),
+            tags: describe.tags(list),
+            add: part.to_vec(),
+            remove: Vec::new(),
+        });
         files.push(path);
     }
     files
@@ -229,7 +338,7 @@ fn modify_calls(
     added: &[String],
     removed: &[String],
     describe: &Describe,
-    calls: &mut Vec<Value>,
+    calls: &mut Vec<Call>,
 ) -> Vec<String> {
     let n = added
         .len()
@@ -246,17 +355,17 @@ fn modify_calls(
     for i in 0..n {
         let file = format!("{:02}-modify.json", i + 1);
         let path = format!("delta/lists/{}/{file}", list.name);
-        calls.push(json!({
-            "file": file,
-            "create": false,
-            "name": list.name,
-            "family": family_name(list),
-            "max_entries": max_entries(list.prefixes.len()),
-            "description": describe.entry(list),
-            "tags": describe.tags(list),
-            "add": part(added, i),
-            "remove": part(removed, i),
-        }));
+        calls.push(Call {
+            file,
+            create: false,
+            name: list.name.clone(),
+            family: family_name(list),
+            max_entries: max_entries(list.prefixes.len()),
+            description: describe.entry(list),
+            tags: describe.tags(list),
+            add: part(added, i),
+            remove: part(removed, i),
+        });
         files.push(path);
     }
     files

@@ -8,10 +8,11 @@
 //! Azure Firewall skips a rule whose IP Group is empty, so a group that a
 //! release no longer produces is reported for removal, never cleared.
 
-use super::numbered::{self, Object};
-use super::{Job, Target, generic_context};
+use super::numbered::{self, Gone, Object};
+use super::{Job, PolicyContext, Target, context_value};
 use crate::error::{Error, Result};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 /// Prefixes per IP Group.
 pub const MAX_PREFIXES_PER_GROUP: usize = 5000;
@@ -26,14 +27,98 @@ pub const MAX_NAME: usize = 80;
 /// Length of an Azure tag value.
 pub const MAX_TAG_VALUE: usize = 256;
 
-/// The context for the `azure-firewall` templates: the generic one plus
-/// `ip_groups`, `ipv6_left_out` and, with a previous release, `ip_group_delta`.
+/// The context of the `azure-firewall` templates.
+#[derive(Debug, Serialize)]
+pub struct AzureFirewallContext<'a> {
+    /// `tool`, `source`, `previous`, `rules` and `removed_rules`, as every
+    /// target has them.
+    #[serde(flatten)]
+    pub policy: PolicyContext<'a>,
+    /// The IP Groups, in rule order (IPv4 only).
+    pub ip_groups: Vec<IpGroup>,
+    /// The rules whose IPv6 prefixes are left out.
+    pub ipv6_left_out: Vec<LeftOut>,
+    /// With a previous release, what the delta does to each group; null
+    /// without one.
+    pub ip_group_delta: Option<IpGroupDelta>,
+}
+
+/// One IP Group.
+#[derive(Clone, Debug, Serialize)]
+pub struct IpGroup {
+    /// The group's name (`<rule>-v4-1`).
+    pub name: String,
+    /// The policy rule it belongs to.
+    pub rule: String,
+    /// The rule's description, or its tag names.
+    pub description: String,
+    /// Number of the group within its rule, from 1.
+    pub index: usize,
+    /// How many prefixes it holds.
+    pub count: usize,
+    /// The prefixes, in numeric order.
+    pub prefixes: Vec<String>,
+    /// The Azure tags of the resource: `generator`, `tagwall-rule`,
+    /// `tagwall-service-tags`, `tagwall-source`, `tagwall-change-number`.
+    pub tags: Vec<AzureTag>,
+    /// The same tags as `key=value`, for `az --tags`.
+    pub tag_args: Vec<String>,
+    /// The group created before this one in the ARM template (Azure
+    /// changes IP Groups one at a time), or null; always null in the delta.
+    pub depends_on: Option<String>,
+}
+
+/// An Azure tag.
+#[derive(Clone, Debug, Serialize)]
+pub struct AzureTag {
+    /// Its name.
+    pub key: &'static str,
+    /// Its value (see [`tag_value`]).
+    pub value: String,
+}
+
+/// A rule whose IPv6 prefixes no IP Group holds.
+#[derive(Clone, Debug, Serialize)]
+pub struct LeftOut {
+    /// The rule's name.
+    pub rule: String,
+    /// How many IPv6 prefixes it has.
+    pub count: usize,
+}
+
+/// What the delta does to the IP Groups of the previous release.
+#[derive(Clone, Debug, Serialize)]
+pub struct IpGroupDelta {
+    /// Groups that are new in this release.
+    pub created: Vec<IpGroup>,
+    /// Groups of both releases whose prefixes differ.
+    pub changed: Vec<ChangedGroup>,
+    /// Names of the groups of both releases with the same prefixes.
+    pub unchanged: Vec<String>,
+    /// Groups of the previous release no longer produced: reported for
+    /// removal, never emptied.
+    pub gone: Vec<Gone>,
+}
+
+/// An IP Group of both releases whose prefixes differ.
+#[derive(Clone, Debug, Serialize)]
+pub struct ChangedGroup {
+    /// The group as this release has it.
+    #[serde(flatten)]
+    pub group: IpGroup,
+    /// Prefixes to add to the group as the previous release left it.
+    pub added: Vec<String>,
+    /// Prefixes to remove from it.
+    pub removed: Vec<String>,
+}
+
+/// The context for the `azure-firewall` templates.
 pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
     let limit = |message: String| Error::Limit {
         target: target.name.to_string(),
         message,
     };
-    let mut ctx = generic_context(job, target)?;
+    let policy = PolicyContext::new(job, target)?;
     let groups = numbered::objects(job.selection, target, &["ipv4"])?;
     if groups.len() > MAX_GROUPS_PER_FIREWALL {
         return Err(limit(format!(
@@ -54,75 +139,96 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
              most {MAX_TEMPLATE_BYTES}; select fewer tags"
         )));
     }
-    let provenance = &job.provenance;
-    let tags = |g: &Object| {
-        json!([
-            {"key": "generator", "value": "tagwall"},
-            {"key": "tagwall-rule", "value": tag_value(&g.rule)},
-            {"key": "tagwall-service-tags", "value": tag_value(&g.tags.join(" "))},
-            {"key": "tagwall-source", "value": tag_value(&provenance.file)},
-            {"key": "tagwall-change-number", "value": provenance.change_number.to_string()},
-        ])
-    };
-    let view = |g: &Object, depends_on: Option<&str>| {
-        let tags = tags(g);
-        let tag_args: Vec<String> = tags
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(|t| {
-                format!(
-                    "{}={}",
-                    t["key"].as_str().unwrap_or(""),
-                    t["value"].as_str().unwrap_or("")
-                )
-            })
-            .collect();
-        json!({
-            "name": g.name,
-            "rule": g.rule,
-            "description": g.description,
-            "index": g.index,
-            "count": g.prefixes.len(),
-            "prefixes": g.prefixes,
-            "tags": tags,
-            "tag_args": tag_args,
-            "depends_on": depends_on,
-        })
-    };
-    let mut views = Vec::with_capacity(groups.len());
-    for (i, g) in groups.iter().enumerate() {
-        let before = i.checked_sub(1).map(|j| groups[j].name.as_str());
-        views.push(view(g, before));
-    }
-    ctx["ip_groups"] = Value::Array(views);
-    ctx["ipv6_left_out"] = json!(
-        job.selection
-            .rules
-            .iter()
-            .filter(|r| !r.set.v6_prefixes().is_empty())
-            .map(|r| json!({"rule": r.rule.name, "count": r.set.v6_prefixes().len()}))
-            .collect::<Vec<_>>()
-    );
-    ctx["ip_group_delta"] = match &job.previous {
-        None => Value::Null,
+    let view = |g: &Object, depends_on: Option<&str>| ip_group(job, g, depends_on);
+    // The previous groups are built from the previous selection: groups
+    // are matched by name, and a group is a chunk of the list as that
+    // release cut it.
+    let ip_group_delta = match &job.previous {
+        None => None,
         Some(prev) => {
             let old = numbered::objects(prev.selection, target, &["ipv4"])?;
             let plan = numbered::plan(&old, &groups);
-            json!({
-                "created": plan.created.iter().map(|g| view(g, None)).collect::<Vec<_>>(),
-                "changed": plan.changed.iter().map(|c| {
-                    let mut v = view(&c.object, None);
-                    v["added"] = json!(c.added);
-                    v["removed"] = json!(c.removed);
-                    v
-                }).collect::<Vec<_>>(),
-                "unchanged": plan.unchanged,
-                "gone": plan.gone.iter().map(|g| json!({"name": g.name, "rule": g.rule, "count": g.prefixes.len()})).collect::<Vec<_>>(),
+            Some(IpGroupDelta {
+                created: plan.created.iter().map(|g| view(g, None)).collect(),
+                changed: plan
+                    .changed
+                    .into_iter()
+                    .map(|c| ChangedGroup {
+                        group: view(&c.object, None),
+                        added: c.added,
+                        removed: c.removed,
+                    })
+                    .collect(),
+                unchanged: plan.unchanged,
+                gone: plan.gone.iter().map(Object::gone).collect(),
             })
         }
     };
-    Ok(ctx)
+    let ip_groups = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| view(g, i.checked_sub(1).map(|j| groups[j].name.as_str())))
+        .collect();
+    let ipv6_left_out = job
+        .selection
+        .rules
+        .iter()
+        .filter(|r| !r.set.v6.is_empty())
+        .map(|r| LeftOut {
+            rule: r.rule.name.clone(),
+            count: r.set.v6.prefixes().len(),
+        })
+        .collect();
+    context_value(
+        target,
+        &AzureFirewallContext {
+            policy,
+            ip_groups,
+            ipv6_left_out,
+            ip_group_delta,
+        },
+    )
+}
+
+/// The view of group `g`.
+fn ip_group(job: &Job<'_>, g: &Object, depends_on: Option<&str>) -> IpGroup {
+    let provenance = &job.provenance;
+    let tags = vec![
+        AzureTag {
+            key: "generator",
+            value: "tagwall".to_string(),
+        },
+        AzureTag {
+            key: "tagwall-rule",
+            value: tag_value(&g.rule),
+        },
+        AzureTag {
+            key: "tagwall-service-tags",
+            value: tag_value(&g.tags.join(" ")),
+        },
+        AzureTag {
+            key: "tagwall-source",
+            value: tag_value(&provenance.file),
+        },
+        AzureTag {
+            key: "tagwall-change-number",
+            value: provenance.change_number.to_string(),
+        },
+    ];
+    IpGroup {
+        name: g.name.clone(),
+        rule: g.rule.clone(),
+        description: g.description.clone(),
+        index: g.index,
+        count: g.prefixes.len(),
+        prefixes: g.prefixes.clone(),
+        tag_args: tags
+            .iter()
+            .map(|t| format!("{}={}", t.key, t.value))
+            .collect(),
+        tags,
+        depends_on: depends_on.map(str::to_string),
+    }
 }
 
 /// Text for an Azure tag value: letters, digits and `_ . , : = + @ -` (other

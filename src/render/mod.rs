@@ -432,8 +432,12 @@ pub fn find_targets(names: &[String]) -> Result<Vec<&'static Target>> {
 /// The context most targets render from, as the engine takes it: see
 /// [`PolicyContext`] for its fields.
 pub fn generic_context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    let ctx = PolicyContext::new(job, target)?;
-    serde_json::to_value(&ctx).map_err(|e| Error::Internal {
+    context_value(target, &PolicyContext::new(job, target)?)
+}
+
+/// A target's typed context as the engine takes it.
+pub fn context_value(target: &Target, ctx: &impl Serialize) -> Result<Value> {
+    serde_json::to_value(ctx).map_err(|e| Error::Internal {
         what: format!("the {} context", target.name),
         message: e.to_string(),
     })

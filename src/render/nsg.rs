@@ -8,12 +8,12 @@
 //! that splits pushes the following rules up, keeping the policy's order.
 
 use super::names::{NameRules, Namer, letter_or_underscore, word};
-use super::{Job, Target, generic_context};
+use super::{Job, PolicyContext, Target, context_value};
 use crate::error::{Error, Result};
 use crate::policy::{Action, Direction, FamilyFilter, NsgMode, Protocol};
 use crate::select::SelectedRule;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// Rules per NSG.
 pub const MAX_RULES: usize = 1000;
@@ -34,11 +34,25 @@ const SYMBOL_RULES: NameRules = NameRules {
     sep: "_",
 };
 
-/// One side of an NSG rule: a single value (a tag) or a list of prefixes.
+/// The context of the `azure-nsg` templates.
 #[derive(Debug, Serialize)]
-struct Side {
-    one: Option<String>,
-    many: Option<Vec<String>>,
+pub struct NsgContext<'a> {
+    /// `tool`, `source`, `previous`, `rules` and `removed_rules`, as every
+    /// target has them.
+    #[serde(flatten)]
+    pub policy: PolicyContext<'a>,
+    /// The NSG rules: outbound, then inbound, each in priority order.
+    pub nsg_rules: Vec<NsgRule>,
+}
+
+/// One side of an NSG rule (ports, source or destination): a single value
+/// (a service tag, `*`, a port) or a list; the other is null.
+#[derive(Debug, Serialize)]
+pub struct Side {
+    /// The single value (`AzureCloud`, `VirtualNetwork`, `*`, `443`), or null.
+    pub one: Option<String>,
+    /// The list of prefixes or ports, or null.
+    pub many: Option<Vec<String>>,
 }
 
 impl Side {
@@ -59,18 +73,31 @@ impl Side {
     }
 }
 
+/// One NSG security rule.
 #[derive(Debug, Serialize)]
-struct NsgRule {
-    name: String,
-    symbol: String,
-    priority: u16,
-    direction: &'static str,
-    access: &'static str,
-    protocol: &'static str,
-    ports: Side,
-    source: Side,
-    destination: Side,
-    description: String,
+pub struct NsgRule {
+    /// The rule's name in the NSG (the policy rule's, with `-Inbound` for
+    /// the inbound half of a rule of both directions, and the service tag
+    /// or family of a piece).
+    pub name: String,
+    /// The name as a Bicep symbol or Terraform label.
+    pub symbol: String,
+    /// Its priority (at most [`MAX_PRIORITY`]).
+    pub priority: u16,
+    /// `Outbound` or `Inbound`.
+    pub direction: &'static str,
+    /// `Allow` or `Deny`.
+    pub access: &'static str,
+    /// `Tcp`, `Udp`, `Icmp` or `*`.
+    pub protocol: &'static str,
+    /// Destination ports.
+    pub ports: Side,
+    /// The source: the remote side inbound, the local side outbound.
+    pub source: Side,
+    /// The destination: the local side inbound, the remote side outbound.
+    pub destination: Side,
+    /// The description (at most [`MAX_DESCRIPTION`] characters).
+    pub description: String,
 }
 
 /// The remote side of one piece of a rule, before names and priorities.
@@ -80,12 +107,11 @@ struct Piece {
     what: String,
 }
 
-/// The context for the `azure-nsg` templates: the generic one plus `nsg_rules`.
+/// The context for the `azure-nsg` templates.
 pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    let mut ctx = generic_context(job, target)?;
-    let rules = plan(job, target)?;
-    ctx["nsg_rules"] = json!(rules);
-    Ok(ctx)
+    let policy = PolicyContext::new(job, target)?;
+    let nsg_rules = plan(job, target)?;
+    context_value(target, &NsgContext { policy, nsg_rules })
 }
 
 fn plan(job: &Job<'_>, target: &Target) -> Result<Vec<NsgRule>> {

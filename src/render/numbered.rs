@@ -6,18 +6,25 @@
 //! With a previous release, [`plan`] says what a delta must do to each object:
 //! create it, change it (element-wise), or leave it; and which objects of the
 //! previous release are no longer produced. Objects are matched by name, the
-//! same way the platform finds them.
+//! same way the platform finds them, and compared element by element on
+//! their prefixes as numbers.
+//!
+//! The previous objects are built from the previous selection: an object's
+//! prefixes are a chunk of its rule's list, and where the previous release
+//! cut that list ([`stable_chunks`] of the previous list) is not in the
+//! delta.
 
 use super::chunk::stable_chunks;
 use super::names::Namer;
 use super::{Target, family_lists};
+use crate::delta::element_diff;
 use crate::error::Result;
 use crate::select::Selection;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 
 /// One object: a chunk of one rule's prefixes of one family.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Object {
     /// The object's name on the platform.
     pub name: String,
@@ -33,6 +40,9 @@ pub struct Object {
     pub index: usize,
     /// The prefixes, in numeric order.
     pub prefixes: Vec<String>,
+    /// The same prefixes as numbers (address, length), IPv4 addresses
+    /// widened: what two objects are compared on.
+    elements: Vec<(u128, u8)>,
 }
 
 /// Every object of `selection` for `target`, of the families named in
@@ -54,7 +64,9 @@ pub fn objects(
             .description
             .clone()
             .unwrap_or_else(|| tags.join(", "));
-        for (family, short, list) in family_lists(sel) {
+        let numbers: [Vec<(u128, u8)>; 2] =
+            [widen(sel.set.v4.prefixes()), widen(sel.set.v6.prefixes())];
+        for ((family, short, list), numbers) in family_lists(sel).into_iter().zip(numbers) {
             if list.is_empty() || !families.contains(&family) {
                 continue;
             }
@@ -72,7 +84,8 @@ pub fn objects(
                     tags: tags.clone(),
                     family,
                     index,
-                    prefixes: list[range].to_vec(),
+                    prefixes: list[range.clone()].to_vec(),
+                    elements: numbers[range].to_vec(),
                 });
             }
         }
@@ -80,8 +93,65 @@ pub fn objects(
     Ok(out)
 }
 
-/// An object of both releases whose prefixes differ.
+/// Prefixes as (address, length), the address widened to 128 bits.
+fn widen<A: Into<u128>>(prefixes: Vec<(A, u8)>) -> Vec<(u128, u8)> {
+    prefixes
+        .into_iter()
+        .map(|(a, len)| (a.into(), len))
+        .collect()
+}
+
+impl Object {
+    /// Prefixes of this object that `other` does not hold, and of `other`
+    /// that this one does not, as text in numeric order.
+    fn diff(&self, other: &Object) -> [Vec<String>; 2] {
+        if self.family != other.family {
+            return [self.prefixes.clone(), other.prefixes.clone()];
+        }
+        let [added, removed] = element_diff(&other.elements, &self.elements);
+        [self.texts(&added), other.texts(&removed)]
+    }
+
+    /// The text of some of this object's elements.
+    fn texts(&self, elements: &[(u128, u8)]) -> Vec<String> {
+        // Both lists are in numeric order: one pass finds every element.
+        let mut at = 0;
+        let mut out = Vec::with_capacity(elements.len());
+        for e in elements {
+            while at < self.elements.len() && self.elements[at] != *e {
+                at += 1;
+            }
+            if let Some(text) = self.prefixes.get(at) {
+                out.push(text.clone());
+            }
+        }
+        out
+    }
+
+    /// The object as a delta that removes it reports it.
+    pub fn gone(&self) -> Gone {
+        Gone {
+            name: self.name.clone(),
+            rule: self.rule.clone(),
+            count: self.prefixes.len(),
+        }
+    }
+}
+
+/// An object of the previous release that this one no longer produces, as
+/// the templates see it.
 #[derive(Clone, Debug, Serialize)]
+pub struct Gone {
+    /// Its name on the platform.
+    pub name: String,
+    /// The policy rule it belonged to.
+    pub rule: String,
+    /// How many prefixes it held.
+    pub count: usize,
+}
+
+/// An object of both releases whose prefixes differ.
+#[derive(Clone, Debug)]
 pub struct Changed {
     /// The object as this release has it.
     pub object: Object,
@@ -92,7 +162,7 @@ pub struct Changed {
 }
 
 /// What a delta does to the objects of the previous release.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Plan {
     /// Objects that are new in this release.
     pub created: Vec<Object>,
@@ -112,14 +182,19 @@ pub fn plan(old: &[Object], new: &[Object]) -> Plan {
     for object in new {
         match by_name.get(object.name.as_str()) {
             None => plan.created.push(object.clone()),
-            Some(before) if before.prefixes == object.prefixes => {
+            Some(before)
+                if before.family == object.family && before.elements == object.elements =>
+            {
                 plan.unchanged.push(object.name.clone());
             }
-            Some(before) => plan.changed.push(Changed {
-                object: object.clone(),
-                added: minus(&object.prefixes, &before.prefixes),
-                removed: minus(&before.prefixes, &object.prefixes),
-            }),
+            Some(before) => {
+                let [added, removed] = object.diff(before);
+                plan.changed.push(Changed {
+                    object: object.clone(),
+                    added,
+                    removed,
+                });
+            }
         }
     }
     let names: HashSet<&str> = new.iter().map(|o| o.name.as_str()).collect();
@@ -131,17 +206,18 @@ pub fn plan(old: &[Object], new: &[Object]) -> Plan {
     plan
 }
 
-/// Elements of `a` that are not in `b`, in the order of `a`.
-fn minus(a: &[String], b: &[String]) -> Vec<String> {
-    let set: HashSet<&String> = b.iter().collect();
-    a.iter().filter(|x| !set.contains(x)).cloned().collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn object(name: &str, prefixes: &[&str]) -> Object {
+        let elements = prefixes
+            .iter()
+            .map(|p| match crate::prefix::parse_canonical(p) {
+                Ok(ipnet::IpNet::V4(n)) => (u128::from(u32::from(n.network())), n.prefix_len()),
+                other => panic!("{p}: {other:?}"),
+            })
+            .collect();
         Object {
             name: name.to_string(),
             rule: "r".to_string(),
@@ -150,6 +226,7 @@ mod tests {
             family: "ipv4",
             index: 1,
             prefixes: prefixes.iter().map(ToString::to_string).collect(),
+            elements,
         }
     }
 
@@ -174,5 +251,33 @@ mod tests {
         assert_eq!(p.changed[0].removed, ["10.0.0.0/24"]);
         assert_eq!(p.gone.len(), 1);
         assert_eq!(p.gone[0].name, "gone");
+    }
+
+    #[test]
+    fn a_prefix_that_moves_to_the_next_chunk_leaves_one_and_joins_the_other() {
+        // The rule's prefixes are the same in both releases; only where the
+        // list is cut moved, which no rule delta shows.
+        let old = [
+            object("a-1", &["10.0.0.0/24", "10.0.1.0/24"]),
+            object("a-2", &["10.0.2.0/24"]),
+        ];
+        let new = [
+            object("a-1", &["10.0.0.0/24"]),
+            object("a-2", &["10.0.1.0/24", "10.0.2.0/24"]),
+        ];
+        let p = plan(&old, &new);
+        assert!(p.created.is_empty() && p.gone.is_empty() && p.unchanged.is_empty());
+        let moves: Vec<_> = p
+            .changed
+            .iter()
+            .map(|c| (c.object.name.as_str(), c.added.clone(), c.removed.clone()))
+            .collect();
+        assert_eq!(
+            moves,
+            [
+                ("a-1", vec![], vec!["10.0.1.0/24".to_string()]),
+                ("a-2", vec!["10.0.1.0/24".to_string()], vec![]),
+            ]
+        );
     }
 }

@@ -8,7 +8,6 @@ use crate::diff::{Counts, Diff, Status, TagChange};
 use crate::error::{Error, Result};
 use handlebars::Handlebars;
 use serde::Serialize;
-use serde_json::{Value, json};
 use std::fmt::Write as _;
 
 /// One release's prefix counts, for the chart.
@@ -223,78 +222,152 @@ fn engine() -> Result<Handlebars<'static>> {
     Ok(hb)
 }
 
-fn context(diff: &Diff, history: &[HistoryPoint]) -> Result<Value> {
-    let mut ctx = serde_json::to_value(diff).map_err(|e| Error::Internal {
-        what: "the diff".into(),
-        message: e.to_string(),
-    })?;
-    let rows: Vec<Value> = listed(diff)
-        .into_iter()
-        .map(|t| {
-            json!({
-                "name": t.name,
-                "status": status_word(&t.status),
-                "change_number": format!("{} → {}", cn(t.change_number.from), cn(t.change_number.to)),
-                "prefixes": format!("{} → {}", t.prefixes.from, t.prefixes.to),
-                "added": t.added.len(),
-                "removed": t.removed.len(),
-                "added_addresses": human(&t.added_addresses),
-                "removed_addresses": human(&t.removed_addresses),
-            })
+/// The context of the markdown and HTML change reports: the [`Diff`] as its
+/// JSON has it, plus rows made for reading.
+#[derive(Debug, Serialize)]
+pub struct ReportContext<'a> {
+    /// `from`, `to`, `tags`, `rules` and `summary`, as `diff.json` has them.
+    #[serde(flatten)]
+    pub diff: &'a Diff,
+    /// The tags a summary lists: all of a small diff, at most 60 changed
+    /// ones otherwise.
+    pub rows: Vec<TagRow>,
+    /// Every tag whose addresses changed, or that came or went.
+    pub details: Vec<TagDetail>,
+    /// Every policy rule (empty unless the diff is of a policy).
+    pub rule_rows: Vec<RuleRow>,
+    /// How many changed tags `rows` leaves out.
+    pub more: usize,
+    /// True when any address changed or any tag came or went.
+    pub changed: bool,
+    /// An inline SVG bar chart of prefix counts per listed tag and release.
+    pub chart: String,
+}
+
+/// A tag's row in the summary table.
+#[derive(Clone, Debug, Serialize)]
+pub struct TagRow {
+    /// The tag's name.
+    pub name: String,
+    /// `unchanged`, `re-aggregated`, `changed`, `appeared` or `disappeared`.
+    pub status: &'static str,
+    /// `<before> → <after>` (`-` where absent).
+    pub change_number: String,
+    /// Published prefix counts, `<before> → <after>`.
+    pub prefixes: String,
+    /// How many minimal prefixes of space were added.
+    pub added: usize,
+    /// How many were removed.
+    pub removed: usize,
+    /// Addresses added, for reading (see [`human`]).
+    pub added_addresses: String,
+    /// Addresses removed, for reading.
+    pub removed_addresses: String,
+}
+
+/// A changed tag's detail section.
+#[derive(Clone, Debug, Serialize)]
+pub struct TagDetail {
+    /// The tag's name.
+    pub name: String,
+    /// `changed`, `appeared` or `disappeared`.
+    pub status: &'static str,
+    /// `<before> → <after>` (`-` where absent).
+    pub change_number: String,
+    /// Minimal prefixes of the space added.
+    pub added: Vec<String>,
+    /// Minimal prefixes of the space removed.
+    pub removed: Vec<String>,
+    /// Addresses added, for reading (see [`human`]).
+    pub added_addresses: String,
+    /// Addresses removed, for reading.
+    pub removed_addresses: String,
+}
+
+/// A policy rule's row.
+#[derive(Clone, Debug, Serialize)]
+pub struct RuleRow {
+    /// The rule's name.
+    pub name: String,
+    /// Its tags, joined with `, `.
+    pub tags: String,
+    /// Minimal prefix counts, `<before> → <after>`.
+    pub prefixes: String,
+    /// Addresses added, for reading (see [`human`]).
+    pub added_addresses: String,
+    /// Addresses removed, for reading.
+    pub removed_addresses: String,
+}
+
+fn change_numbers(t: &TagChange) -> String {
+    format!("{} → {}", cn(t.change_number.from), cn(t.change_number.to))
+}
+
+fn context<'a>(diff: &'a Diff, history: &[HistoryPoint]) -> ReportContext<'a> {
+    let listed = listed(diff);
+    let rows = listed
+        .iter()
+        .map(|t| TagRow {
+            name: t.name.clone(),
+            status: status_word(&t.status),
+            change_number: change_numbers(t),
+            prefixes: format!("{} → {}", t.prefixes.from, t.prefixes.to),
+            added: t.added.len(),
+            removed: t.removed.len(),
+            added_addresses: human(&t.added_addresses),
+            removed_addresses: human(&t.removed_addresses),
         })
         .collect();
-    let details: Vec<Value> = diff
+    let details = diff
         .tags
         .iter()
         .filter(|t| t.is_change())
-        .map(|t| {
-            json!({
-                "name": t.name,
-                "status": status_word(&t.status),
-                "change_number": format!("{} → {}", cn(t.change_number.from), cn(t.change_number.to)),
-                "added": t.added.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "removed": t.removed.iter().map(ToString::to_string).collect::<Vec<_>>(),
-                "added_addresses": human(&t.added_addresses),
-                "removed_addresses": human(&t.removed_addresses),
-            })
+        .map(|t| TagDetail {
+            name: t.name.clone(),
+            status: status_word(&t.status),
+            change_number: change_numbers(t),
+            added: t.added.iter().map(ToString::to_string).collect(),
+            removed: t.removed.iter().map(ToString::to_string).collect(),
+            added_addresses: human(&t.added_addresses),
+            removed_addresses: human(&t.removed_addresses),
         })
         .collect();
-    let rules: Vec<Value> = diff
+    let rule_rows = diff
         .rules
         .iter()
-        .map(|r| {
-            json!({
-                "name": r.name,
-                "tags": r.tags.join(", "),
-                "prefixes": format!("{} → {}", r.prefixes.from, r.prefixes.to),
-                "added_addresses": human(&r.added_addresses),
-                "removed_addresses": human(&r.removed_addresses),
-            })
+        .map(|r| RuleRow {
+            name: r.name.clone(),
+            tags: r.tags.join(", "),
+            prefixes: format!("{} → {}", r.prefixes.from, r.prefixes.to),
+            added_addresses: human(&r.added_addresses),
+            removed_addresses: human(&r.removed_addresses),
         })
         .collect();
-    ctx["rows"] = json!(rows);
-    ctx["details"] = json!(details);
-    ctx["rule_rows"] = json!(rules);
-    ctx["more"] = json!(
-        diff.tags.len()
-            - diff.summary.unchanged
-            - listed(diff)
-                .iter()
-                .filter(|t| t.status != Status::Unchanged)
-                .count()
-    );
-    ctx["changed"] = json!(diff.has_changes());
-    ctx["chart"] = json!(chart(diff, history));
-    Ok(ctx)
+    let shown = listed
+        .iter()
+        .filter(|t| t.status != Status::Unchanged)
+        .count();
+    ReportContext {
+        diff,
+        rows,
+        details,
+        rule_rows,
+        more: diff.tags.len() - diff.summary.unchanged - shown,
+        changed: diff.has_changes(),
+        chart: chart(diff, history),
+    }
 }
 
 fn run(name: &str, diff: &Diff, history: &[HistoryPoint]) -> Result<String> {
-    engine()?
-        .render(name, &context(diff, history)?)
-        .map_err(|e| Error::Template {
-            name: name.into(),
-            message: e.to_string(),
-        })
+    let hb = engine()?;
+    let ctx = serde_json::to_value(context(diff, history)).map_err(|e| Error::Internal {
+        what: "the diff".into(),
+        message: e.to_string(),
+    })?;
+    hb.render(name, &ctx).map_err(|e| Error::Template {
+        name: name.into(),
+        message: e.to_string(),
+    })
 }
 
 /// The diff as markdown for a pull request or ticket.
