@@ -10,6 +10,9 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+/// Longest source file allowed.
+const MAX_LINES: usize = 900;
+
 fn rust_files(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -155,6 +158,20 @@ fn the_cycle_finder_finds_a_planted_cycle() {
     );
 }
 
+#[test]
+fn no_source_file_outgrows_its_job() {
+    let root = common::root();
+    let long: Vec<String> = rust_files(&root.join("src"))
+        .into_iter()
+        .filter_map(|f| {
+            let n = std::fs::read_to_string(&f).unwrap().lines().count();
+            (n > MAX_LINES)
+                .then(|| format!("{} ({n} lines)", f.strip_prefix(&root).unwrap().display()))
+        })
+        .collect();
+    assert!(long.is_empty(), "over {MAX_LINES} lines: {long:?}");
+}
+
 /// The files whose `Serialize` types are what templates see, with the
 /// targets that read them.
 const CONTEXT_FILES: &[(&str, &str)] = &[
@@ -163,6 +180,21 @@ const CONTEXT_FILES: &[(&str, &str)] = &[
         "every target (the generic context and its parts)",
     ),
     ("src/source.rs", "a release's provenance"),
+    (
+        "src/render/vendor/context.rs",
+        "panos, fortios, cisco-asa, junos, mikrotik",
+    ),
+    ("src/render/vendor/plan.rs", "the vendor plan and its delta"),
+    ("src/render/linux/nftables.rs", "nftables"),
+    ("src/render/linux/iptables.rs", "iptables"),
+    ("src/render/nsg.rs", "azure-nsg"),
+    ("src/render/azure_firewall.rs", "azure-firewall"),
+    ("src/render/aws_prefix_list.rs", "aws-prefix-list"),
+    ("src/render/checkpoint.rs", "checkpoint"),
+    (
+        "src/render/report.rs",
+        "the change report (diff.md, diff.html)",
+    ),
 ];
 
 /// A markdown reference of every `#[derive(Serialize)]` struct in `text`:
@@ -172,6 +204,7 @@ fn reference_of(text: &str) -> String {
     let mut doc: Vec<String> = Vec::new();
     let mut serialize = false;
     let mut flatten = false;
+    let mut skip = false;
     let mut in_struct = false;
     for line in text.lines() {
         let t = line.trim();
@@ -185,6 +218,7 @@ fn reference_of(text: &str) -> String {
         }
         if t.starts_with("#[serde(") {
             flatten |= t.contains("flatten");
+            skip |= t.contains("(skip)") || t.contains("(skip,");
             continue;
         }
         if !in_struct {
@@ -212,7 +246,9 @@ fn reference_of(text: &str) -> String {
         if let Some(field) = t.strip_prefix("pub ") {
             let (name, ty) = field.split_once(':').unwrap();
             let ty = json_type(ty.trim().trim_end_matches(','));
-            if flatten {
+            if skip {
+                // Not serialised: templates never see it.
+            } else if flatten {
                 out.push_str(&format!(
                     "- the fields of {ty}, at this level: {}\n",
                     doc.join(" ")
@@ -222,6 +258,7 @@ fn reference_of(text: &str) -> String {
             }
             doc.clear();
             flatten = false;
+            skip = false;
         }
     }
     out
@@ -234,7 +271,11 @@ fn json_type(ty: &str) -> String {
         .replace("&'static ", "")
         .replace("<'a>", "");
     let ty = ty.trim_start_matches('&');
-    if let Some(inner) = ty.strip_prefix("Vec<").and_then(|t| t.strip_suffix('>')) {
+    let list = ty
+        .strip_prefix("Vec<")
+        .or_else(|| ty.strip_prefix("Drain<"))
+        .and_then(|t| t.strip_suffix('>'));
+    if let Some(inner) = list {
         return format!("list of {}", json_type(inner));
     }
     if let Some(inner) = ty.strip_prefix("Option<").and_then(|t| t.strip_suffix('>')) {
@@ -245,6 +286,8 @@ fn json_type(ty: &str) -> String {
         "u8" | "u16" | "u32" | "u64" | "usize" => "number".into(),
         "bool" => "true or false".into(),
         "[(); 0]" => "always an empty list".into(),
+        "Entries" => "list of `Entry`".into(),
+        "BTreeMap<str, usize>" => "map of text to number".into(),
         other => format!("`{other}`"),
     }
 }

@@ -449,9 +449,3 @@ pub fn context_value(target: &Target, ctx: &impl Serialize) -> Result<Value> {
 pub fn generic_head(job: &Job<'_>) -> Value {
     serde_json::to_value(PlanHead::of(job)).unwrap_or_default()
 }
-
-/// Elements of `a` that are not in `b` (both sorted the same way, as rendered).
-pub(crate) fn minus(a: &[String], b: &[String]) -> Vec<String> {
-    let set: std::collections::HashSet<&String> = b.iter().collect();
-    a.iter().filter(|x| !set.contains(x)).cloned().collect()
-}

@@ -10,16 +10,15 @@
 //! outside the templates.
 
 use super::{
-    Family, Hook, SetNames, limit, old_sets, plan, prefixes, provenance, provenance_lines,
-    rule_label, to_value, with_set_names,
+    Family, Hook, SetNames, gone_sets, limit, plan, prefixes, provenance, provenance_lines,
+    rule_label, set_delta, to_value, with_set_names,
 };
 use crate::error::Result;
 use crate::policy::Unmatched;
-use crate::render::{Job, PlanHead, Target, minus};
+use crate::render::{Job, PlanHead, Target};
 use crate::select::SelectedRule;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeSet;
 
 /// Where this target's rule syntax is written in Rust.
 mod syntax;
@@ -145,6 +144,12 @@ pub struct IpSet {
     pub tags: Vec<String>,
     /// The set's prefixes.
     pub prefixes: Vec<String>,
+    /// The position of its rule in the selection.
+    #[serde(skip)]
+    index: usize,
+    /// Its family.
+    #[serde(skip)]
+    of: Family,
 }
 
 /// A jump from a built-in chain into tagwall's.
@@ -221,8 +226,15 @@ fn ipset_hashsize(count: usize) -> usize {
         .clamp(IPSET_MIN_HASHSIZE, IPSET_MAX_HASHSIZE)
 }
 
-fn ipset_of(name: String, sel: &SelectedRule<'_>, family: Family, list: Vec<String>) -> IpSet {
+fn ipset_of(
+    name: String,
+    (index, sel): (usize, &SelectedRule<'_>),
+    family: Family,
+    list: Vec<String>,
+) -> IpSet {
     IpSet {
+        index,
+        of: family,
         tmp: format!("{name}{IPSET_TMP_SUFFIX}"),
         name,
         family: syntax::set_family(family),
@@ -248,7 +260,7 @@ fn build_with<'a>(
             let list = prefixes(sel, family);
             if !list.is_empty() {
                 let name = names.current[index][family.slot()].clone();
-                sets.push(ipset_of(name, sel, family, list));
+                sets.push(ipset_of(name, (index, sel), family, list));
             }
         }
     }
@@ -308,7 +320,10 @@ fn build_with<'a>(
             })
         })
         .collect();
-    let delta = job.previous.as_ref().map(|_| delta(job, names, &sets));
+    let delta = job
+        .previous
+        .as_ref()
+        .map(|_| delta(job, target, names, &sets));
     Ok(IptablesContext {
         head: PlanHead::of(job),
         ipt: Ipt {
@@ -332,39 +347,37 @@ fn build_with<'a>(
     })
 }
 
-/// How the sets the previous release loaded become this release's.
-fn delta(job: &Job<'_>, names: &SetNames, sets: &[IpSet]) -> IptDelta {
-    let old = old_sets(job, names);
+/// How the sets the previous release loaded become this release's, from
+/// the one delta.
+fn delta(job: &Job<'_>, target: &Target, names: &SetNames, sets: &[IpSet]) -> IptDelta {
     let mut patch = Vec::new();
     let mut replace = Vec::new();
+    let mut new_sets = false;
     for s in sets {
-        match old.get(&s.name) {
-            Some(before) if ipset_maxelem(before.len()) >= s.count => {
-                let p = IpSetPatch {
-                    name: s.name.clone(),
-                    added: minus(&s.prefixes, before),
-                    removed: minus(before, &s.prefixes),
-                };
-                if !p.added.is_empty() || !p.removed.is_empty() {
-                    patch.push(p);
+        match set_delta(job, s.index, s.of) {
+            Some(change) if ipset_maxelem(change.prefixes_before) >= s.count => {
+                if !change.added.is_empty() || !change.removed.is_empty() {
+                    patch.push(IpSetPatch {
+                        name: s.name.clone(),
+                        added: change.added.clone(),
+                        removed: change.removed.clone(),
+                    });
                 }
             }
-            Some(before) => {
+            Some(change) => {
                 // Outgrown: the kernel cannot raise maxelem in place.
                 let mut grown = s.clone();
-                grown.loaded_maxelem = ipset_maxelem(before.len());
+                grown.loaded_maxelem = ipset_maxelem(change.prefixes_before);
                 replace.push(grown);
             }
-            None => replace.push(s.clone()),
+            None => {
+                new_sets = true;
+                replace.push(s.clone());
+            }
         }
     }
-    let current: BTreeSet<&String> = sets.iter().map(|s| &s.name).collect();
-    let gone: Vec<String> = old
-        .keys()
-        .filter(|n| !current.contains(n))
-        .cloned()
-        .collect();
-    let reload_rules = !gone.is_empty() || sets.iter().any(|s| !old.contains_key(&s.name));
+    let gone: Vec<String> = gone_sets(job, target, names).into_iter().collect();
+    let reload_rules = !gone.is_empty() || new_sets;
     IptDelta {
         patch,
         replace,

@@ -26,13 +26,14 @@ pub mod nftables;
 
 use super::helpers::dq_char;
 use super::{Job, Target};
+use crate::delta::FamilyDelta;
 use crate::error::{Error, Result};
 use crate::policy::Direction;
 use crate::select::SelectedRule;
 use ipnet::IpNet;
 use rayon::prelude::*;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 /// A netfilter hook tagwall attaches chains to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -217,8 +218,6 @@ fn rule_label(sel: &SelectedRule<'_>) -> String {
 struct SetNames {
     /// This release's rules.
     current: Vec<[String; 2]>,
-    /// The previous release's rules (none without a previous release).
-    previous: Vec<[String; 2]>,
 }
 
 /// Run `work` with the kernel set names of both releases' rules. Meanwhile
@@ -258,10 +257,8 @@ fn with_set_names<T: Send>(
             .map(|[_, v4, v6]| [v4.clone(), v6.clone()])
             .collect()
     };
-    let (current, previous) = mapped.split_at(job.selection.rules.len());
     let names = SetNames {
-        current: sets(current),
-        previous: sets(previous),
+        current: sets(&mapped[..job.selection.rules.len()]),
     };
     let (claimed, done) = rayon::join(claim, || work(&names));
     claimed.map(|()| done)
@@ -283,16 +280,39 @@ fn prefixes(sel: &SelectedRule<'_>, family: Family) -> Vec<String> {
     }
 }
 
-/// A set's prefixes per set name, for the previous release.
-fn old_sets(job: &Job<'_>, names: &SetNames) -> BTreeMap<String, Vec<String>> {
-    let mut out = BTreeMap::new();
-    if let Some(prev) = &job.previous {
-        for (sel, pair) in prev.selection.rules.iter().zip(&names.previous) {
-            for family in Family::ALL {
-                let list = prefixes(sel, family);
-                if !list.is_empty() {
-                    out.insert(pair[family.slot()].clone(), list);
-                }
+/// The change of the set of `family` of the rule at `index` of the
+/// selection, from the one delta: `None` when the previous release had no
+/// such set (no previous release, a new rule, or a family that held no
+/// prefix). A set's name is its rule's name and family, so the set of the
+/// same name is the one that changes.
+fn set_delta<'d>(job: &'d Job<'_>, index: usize, family: Family) -> Option<&'d FamilyDelta> {
+    let rule = job.delta.as_ref()?.rules.get(index)?;
+    let change = &rule.families[family.slot()];
+    (rule.existed && !change.was_empty()).then_some(change)
+}
+
+/// The names of the sets the previous release loaded that this one no
+/// longer has (a rule gone, or a family emptied), in name order.
+fn gone_sets(job: &Job<'_>, target: &Target, names: &SetNames) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let Some(delta) = &job.delta else {
+        return out;
+    };
+    for (rule, pair) in delta.rules.iter().zip(&names.current) {
+        for family in Family::ALL {
+            let change = &rule.families[family.slot()];
+            if rule.existed && !change.was_empty() && change.prefixes_after == 0 {
+                out.insert(pair[family.slot()].clone());
+            }
+        }
+    }
+    for gone in &delta.removed_rules {
+        for (family, empty) in [
+            (Family::V4, gone.before.v4.is_empty()),
+            (Family::V6, gone.before.v6.is_empty()),
+        ] {
+            if !empty {
+                out.insert(target.names.map(&gone.name, Some(family.short())));
             }
         }
     }

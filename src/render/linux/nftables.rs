@@ -8,16 +8,15 @@
 //! place where this target's rule syntax lives outside the templates.
 
 use super::{
-    Family, Hook, SetNames, clean, has, limit, old_sets, plan, prefixes, to_value, with_set_names,
+    Family, Hook, SetNames, clean, gone_sets, has, limit, plan, set_delta, to_value, with_set_names,
 };
 use crate::error::Result;
 use crate::policy::Unmatched;
-use crate::render::{Job, PlanHead, Target, minus};
+use crate::render::{Job, PlanHead, Target};
 use crate::select::SelectedRule;
 use rayon::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::BTreeSet;
 
 /// Where this target's rule syntax is written in Rust.
 mod syntax;
@@ -215,19 +214,21 @@ fn build_with<'a>(
         chain.rules.push(line);
     }
     let delta = job.previous.as_ref().map(|_| {
-        let old = old_sets(job, names);
-        let new: BTreeSet<&String> = sets.iter().map(|s| &s.name).collect();
-        let patch = old.keys().collect::<BTreeSet<_>>() == new;
+        // Elements are patched only when the sets are the same ones by
+        // name; otherwise the table is replaced whole.
+        let patch = gone_sets(job, target, names).is_empty()
+            && sets
+                .iter()
+                .all(|s| set_delta(job, s.index, s.family).is_some());
         let sets: Vec<NftDeltaSet> = if patch {
             sets.iter()
-                .map(|s| {
-                    let before = old.get(&s.name).map(Vec::as_slice).unwrap_or_default();
-                    let now = prefixes(s.sel, s.family);
-                    NftDeltaSet {
+                .filter_map(|s| {
+                    let change = set_delta(job, s.index, s.family)?;
+                    Some(NftDeltaSet {
                         name: s.name.clone(),
-                        added: minus(&now, before),
-                        removed: minus(before, &now),
-                    }
+                        added: change.added.clone(),
+                        removed: change.removed.clone(),
+                    })
                 })
                 .filter(|d| !d.added.is_empty() || !d.removed.is_empty())
                 .collect()
