@@ -47,6 +47,7 @@ fn benches(c: &mut Criterion) {
                         all_tags: true,
                         targets: &targets,
                         engine: &engine,
+                        withheld: None,
                     })
                     .expect("render")
                     .files

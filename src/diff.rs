@@ -133,6 +133,10 @@ pub struct RuleChange {
     pub removed_addresses: Counts,
     /// Addresses before, per family (to judge the share removed).
     pub before_addresses: Counts,
+    /// Prefixes the release removed that a grace period keeps in the outputs
+    /// for now (`tagwall run --grace`); absent when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<IpNet>,
 }
 
 /// The whole comparison.
@@ -191,6 +195,9 @@ pub struct Resolved<'s, 'a> {
     pub after: &'s Selection<'a>,
     /// The change from `before` to `after`.
     pub delta: &'s Delta,
+    /// Per rule, the prefixes a grace period withholds from removal (kept
+    /// in `after`, gone from the release).
+    pub withheld: Option<&'s BTreeMap<String, Vec<IpNet>>>,
 }
 
 /// Compare two releases within `scope`, resolving the policy against both
@@ -212,6 +219,7 @@ pub fn diff(
         before: &before,
         after: &after,
         delta: &delta,
+        withheld: None,
     };
     diff_resolved(old, old_p, new, new_p, scope, Some(&resolved))
 }
@@ -253,7 +261,13 @@ pub fn diff_resolved(
             rules = policy
                 .rules
                 .iter()
-                .map(|rule| rule_change(&rule.name, r.delta))
+                .map(|rule| {
+                    let mut change = rule_change(&rule.name, r.delta);
+                    if let Some(kept) = r.withheld.and_then(|w| w.get(&rule.name)) {
+                        change.withheld = kept.clone();
+                    }
+                    change
+                })
                 .collect();
             // Names are resolved against the files; keep only those present somewhere.
             names
@@ -315,6 +329,7 @@ fn rule_change(name: &str, delta: &Delta) -> RuleChange {
         added_addresses: Counts::of(added),
         removed_addresses: Counts::of(removed),
         before_addresses: Counts::of(before),
+        withheld: Vec::new(),
     };
     if let Some(now) = delta.rules.iter().find(|r| r.name == name) {
         let [v4, v6] = &now.families;

@@ -311,6 +311,9 @@ pub struct RenderInputs<'a> {
     pub targets: &'a [&'static Target],
     /// Compiled templates.
     pub engine: &'a Engine,
+    /// Per rule, the prefixes a grace period keeps although the release
+    /// removed them (`tagwall run`); the change report lists them.
+    pub withheld: Option<&'a std::collections::BTreeMap<String, Vec<ipnet::IpNet>>>,
 }
 
 /// Rendered files (paths relative to the output folder), with the rest of
@@ -368,6 +371,7 @@ pub fn render_into(inputs: &RenderInputs<'_>, sink: &dyn Sink) -> Result<Rendere
                 before,
                 after: inputs.selection,
                 delta,
+                withheld: inputs.withheld,
             };
             (
                 Scope::Policy(Box::new(inputs.policy.policy.clone())),
@@ -483,6 +487,7 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
             all_tags: opts.all_tags,
             targets: &targets,
             engine: &engine,
+            withheld: None,
         },
         &staging,
     )?;

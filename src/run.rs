@@ -269,6 +269,10 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
         (Some(l), Some(f), Some(s)) => Some((l, f, s)),
         _ => None,
     };
+    let withheld: BTreeMap<String, Vec<IpNet>> = retained_record
+        .iter()
+        .map(|(rule, kept)| (rule.clone(), kept.keys().copied().collect()))
+        .collect();
     let outputs = pipeline::render_outputs(&RenderInputs {
         loaded: &loaded,
         file: &file,
@@ -278,6 +282,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
         all_tags: false,
         targets: &targets,
         engine: &engine,
+        withheld: Some(&withheld),
     })?;
     let changed = differs(&opts.out, &outputs.files)?;
     let summary = outputs

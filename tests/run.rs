@@ -448,6 +448,30 @@ fn removals_wait_out_the_grace_period() {
         list().lines().any(|l| l == "51.11.64.0/24"),
         "removed too early"
     );
+    // The report answers from the sets applied: the withheld removal is
+    // listed as withheld, not as removed.
+    let md = std::fs::read_to_string(d.join("out/diff.md")).unwrap();
+    assert!(
+        md.contains("### Removals withheld by the grace period")
+            && md.contains("- AllowAzOutboundAccess: `51.11.64.0/24`"),
+        "{md}"
+    );
+    let json: Value =
+        serde_json::from_slice(&std::fs::read(d.join("out/diff.json")).unwrap()).unwrap();
+    let arm = json["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "AllowAzOutboundAccess")
+        .unwrap();
+    assert_eq!(arm["withheld"], json!(["51.11.64.0/24"]));
+    assert!(
+        !arm["removed"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("51.11.64.0/24")),
+        "{arm}"
+    );
     let report = run(
         &opts("ServiceTags_Public_20250804.json", day + 7),
         &tagwall::fetch::Silent,

@@ -236,12 +236,24 @@ pub struct ReportContext<'a> {
     pub details: Vec<TagDetail>,
     /// Every policy rule (empty unless the diff is of a policy).
     pub rule_rows: Vec<RuleRow>,
+    /// Rules whose removals a grace period withholds (`tagwall run
+    /// --grace`), each with the prefixes kept for now.
+    pub withheld: Vec<WithheldRow>,
     /// How many changed tags `rows` leaves out.
     pub more: usize,
     /// True when any address changed or any tag came or went.
     pub changed: bool,
     /// An inline SVG bar chart of prefix counts per listed tag and release.
     pub chart: String,
+}
+
+/// A rule's removals that a grace period withholds.
+#[derive(Clone, Debug, Serialize)]
+pub struct WithheldRow {
+    /// The rule's name.
+    pub name: String,
+    /// The prefixes kept for now, in numeric order.
+    pub prefixes: Vec<String>,
 }
 
 /// A tag's row in the summary table.
@@ -352,6 +364,15 @@ fn context<'a>(diff: &'a Diff, history: &[HistoryPoint]) -> ReportContext<'a> {
         rows,
         details,
         rule_rows,
+        withheld: diff
+            .rules
+            .iter()
+            .filter(|r| !r.withheld.is_empty())
+            .map(|r| WithheldRow {
+                name: r.name.clone(),
+                prefixes: r.withheld.iter().map(ToString::to_string).collect(),
+            })
+            .collect(),
         more: diff.tags.len() - diff.summary.unchanged - shown,
         changed: diff.has_changes(),
         chart: chart(diff, history),
