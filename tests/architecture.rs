@@ -287,6 +287,7 @@ fn json_type(ty: &str) -> String {
         "bool" => "true or false".into(),
         "[(); 0]" => "always an empty list".into(),
         "Entries" => "list of `Entry`".into(),
+        "PrefixList" => "list of text (CIDR prefixes)".into(),
         "BTreeMap<str, usize>" => "map of text to number".into(),
         other => format!("`{other}`"),
     }

@@ -208,8 +208,11 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
         "tagwall {} {}",
         job.provenance.cloud, job.provenance.change_number
     );
-    let rules = job.selection.rules.iter().zip(&policy.rules);
-    let now = plan(rules.map(|(sel, r)| (sel, r.ident.as_str())), &comment, job);
+    let now = {
+        let idents = policy.rules.items();
+        let rules = job.selection.rules.iter().zip(idents.iter());
+        plan(rules.map(|(sel, r)| (sel, r.ident.as_str())), &comment, job)
+    };
     let cp_delta = match (&job.previous, &job.delta) {
         (None, _) => None,
         (Some(prev), Some(changes)) => Some(delta(prev.selection, &policy, changes, &now, job)),

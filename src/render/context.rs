@@ -85,8 +85,8 @@ pub struct PolicyContext<'a> {
     /// `tool`, `source`, `previous`.
     #[serde(flatten)]
     pub head: Head<'a>,
-    /// The rules, in policy order.
-    pub rules: Vec<RuleContext>,
+    /// The rules, in policy order (each freed once serialised).
+    pub rules: Drain<RuleContext>,
     /// Rules of the previous release that are gone (empty without one).
     pub removed_rules: Vec<RemovedRule>,
 }
@@ -159,7 +159,7 @@ pub struct FamilyContext {
     /// How many prefixes.
     pub count: usize,
     /// The minimal prefixes, in numeric order.
-    pub prefixes: Vec<String>,
+    pub prefixes: PrefixList,
 }
 
 /// One address family of a rule across two releases.
@@ -189,6 +189,103 @@ pub struct RemovedRule {
 /// The families in the order every target lists them.
 pub const FAMILIES: [(&str, &str); 2] = [("ipv4", "v4"), ("ipv6", "v6")];
 
+/// A list that serialises by moving its items out, each freed once written:
+/// with `--all-tags` a context's lists and the JSON value made of them are
+/// then not resident together. It serialises once; a second time it is
+/// empty. Rust code reads it with [`Drain::items`] before.
+#[derive(Debug, Default)]
+pub struct Drain<T>(std::cell::RefCell<Vec<T>>);
+
+impl<T> Drain<T> {
+    /// The list, to be serialised once.
+    pub fn new(items: Vec<T>) -> Drain<T> {
+        Drain(std::cell::RefCell::new(items))
+    }
+
+    /// The items, while the list is not being serialised.
+    pub fn items(&self) -> std::cell::Ref<'_, Vec<T>> {
+        self.0.borrow()
+    }
+}
+
+impl<T: Serialize> Serialize for Drain<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let items = std::mem::take(
+            &mut *self
+                .0
+                .try_borrow_mut()
+                .map_err(|_| S::Error::custom("a list was serialised while it was read"))?,
+        );
+        let mut seq = s.serialize_seq(Some(items.len()))?;
+        for item in items {
+            seq.serialize_element(&item)?;
+        }
+        seq.end()
+    }
+}
+
+/// A family's minimal prefixes, kept as numbers and written as text only
+/// when the context is serialised: with `--all-tags` the lists hold every
+/// prefix of the release, and the text then exists once, in what the
+/// templates read, instead of twice.
+#[derive(Clone, Debug)]
+pub enum PrefixList {
+    /// IPv4 prefixes: address and length.
+    V4(Vec<(u32, u8)>),
+    /// IPv6 prefixes: address and length.
+    V6(Vec<(u128, u8)>),
+}
+
+impl PrefixList {
+    /// The prefixes of one family of `set` (`slot` 0: IPv4, 1: IPv6).
+    pub fn of(set: &crate::aggregate::AddressSet, slot: usize) -> PrefixList {
+        if slot == 0 {
+            PrefixList::V4(set.v4.prefixes())
+        } else {
+            PrefixList::V6(set.v6.prefixes())
+        }
+    }
+
+    /// How many prefixes.
+    pub fn len(&self) -> usize {
+        match self {
+            PrefixList::V4(l) => l.len(),
+            PrefixList::V6(l) => l.len(),
+        }
+    }
+
+    /// True when there is none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Serialize for PrefixList {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        let mut text = String::with_capacity(43);
+        match self {
+            PrefixList::V4(list) => {
+                for &(a, len) in list {
+                    text.clear();
+                    crate::prefix::push_v4_prefix(&mut text, a, len);
+                    seq.serialize_element(text.as_str())?;
+                }
+            }
+            PrefixList::V6(list) => {
+                for &(a, len) in list {
+                    text.clear();
+                    crate::prefix::push_v6_prefix(&mut text, a, len);
+                    seq.serialize_element(text.as_str())?;
+                }
+            }
+        }
+        seq.end()
+    }
+}
+
 /// A rule's minimal prefixes per family, as text.
 pub fn family_lists(sel: &SelectedRule<'_>) -> [(&'static str, &'static str, Vec<String>); 2] {
     [
@@ -214,8 +311,8 @@ impl<'a> PolicyContext<'a> {
         let mut removed_rules = Vec::new();
         for gone in delta.into_iter().flat_map(|d| &d.removed_rules) {
             let mut families = Vec::new();
-            let lists = [gone.before.v4_strings(), gone.before.v6_strings()];
-            for ((name, short), before) in FAMILIES.into_iter().zip(lists) {
+            for (slot, (name, short)) in FAMILIES.into_iter().enumerate() {
+                let before = PrefixList::of(&gone.before, slot);
                 if before.is_empty() {
                     continue;
                 }
@@ -230,7 +327,7 @@ impl<'a> PolicyContext<'a> {
         }
         Ok(PolicyContext {
             head: Head::new(job),
-            rules,
+            rules: Drain::new(rules),
             removed_rules,
         })
     }
@@ -240,7 +337,7 @@ fn family(
     name: &'static str,
     short: &'static str,
     ident: String,
-    prefixes: Vec<String>,
+    prefixes: PrefixList,
 ) -> FamilyContext {
     FamilyContext {
         name,
@@ -259,7 +356,8 @@ fn rule_context(
     let rule = &sel.rule;
     let mut families = Vec::new();
     let mut delta_families = Vec::new();
-    for (i, (name, short, list)) in family_lists(sel).into_iter().enumerate() {
+    for (i, (name, short)) in FAMILIES.into_iter().enumerate() {
+        let list = PrefixList::of(&sel.set, i);
         let change = changes.map(|c| &c.families[i]);
         let before_empty = change.is_none_or(|c| c.was_empty());
         if list.is_empty() && before_empty {

@@ -13,12 +13,11 @@ use super::internal;
 use super::names::FIRST_POLICY_ID;
 use super::plan::{Delta, Edl, Families, Group, LocalSide, Plan, Policy, Service};
 use crate::error::Result;
+use crate::render::context::Drain;
 use crate::render::profile::PlanReads;
 use crate::render::{Job, PlanHead, PolicyContext, Target};
-use serde::ser::SerializeSeq;
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 use serde_json::Value;
-use std::cell::Cell;
 use std::collections::BTreeMap;
 
 /// The context of a vendor target (every row whose profile has
@@ -151,28 +150,6 @@ impl From<Plan> for PlanOut {
             entries,
             elements,
         }
-    }
-}
-
-/// A list that serializes by moving its items out, each dropped once
-/// written: it serializes once (a second time it is empty).
-pub struct Drain<T>(Cell<Vec<T>>);
-
-impl<T> Drain<T> {
-    /// The list, to be written once.
-    pub fn new(items: Vec<T>) -> Drain<T> {
-        Drain(Cell::new(items))
-    }
-}
-
-impl<T: Serialize> Serialize for Drain<T> {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let items = self.0.take();
-        let mut seq = s.serialize_seq(Some(items.len()))?;
-        for item in items {
-            seq.serialize_element(&item)?;
-        }
-        seq.end()
     }
 }
 

@@ -55,8 +55,8 @@ fn family_name(v6: bool) -> &'static str {
 /// An error of tagwall's own, not of the policy (a target's context that
 /// cannot be built as its row says).
 fn internal(target: &Target, e: impl std::fmt::Display) -> Error {
-    Error::Template {
-        name: target.name.to_string(),
+    Error::Internal {
+        what: format!("the {} context", target.name),
         message: e.to_string(),
     }
 }
