@@ -37,13 +37,24 @@ pub fn removal(delta: &Delta, max_share: f64) -> Vec<Refusal> {
     out
 }
 
-/// A release whose changeNumber went backwards.
-pub fn older(current: u64, candidate: u64) -> Option<Refusal> {
-    (Succession::of(current, candidate) == Succession::Older).then(|| Refusal {
-        rail: Rail::Older,
-        message: format!(
-            "the release's changeNumber {candidate} is lower than the current {current}"
+/// A release that is not newer than the current one: its changeNumber
+/// went backwards, or it is the current changeNumber with other bytes
+/// (`same_bytes` false), which the state folder would refuse to keep after
+/// the outputs were written.
+pub fn older(current: u64, candidate: u64, same_bytes: bool) -> Option<Refusal> {
+    let message = match Succession::of(current, candidate) {
+        Succession::Older => {
+            format!("the release's changeNumber {candidate} is lower than the current {current}")
+        }
+        Succession::Same if !same_bytes => format!(
+            "the release has the current changeNumber {current} but other bytes; \
+             a republished release is not a newer one"
         ),
+        Succession::Same | Succession::Newer => return None,
+    };
+    Some(Refusal {
+        rail: Rail::Older,
+        message,
     })
 }
 
@@ -78,9 +89,15 @@ mod tests {
 
     #[test]
     fn change_numbers_may_not_go_back() {
-        assert!(older(370, 370).is_none());
-        assert!(older(370, 371).is_none());
-        assert_eq!(older(370, 369).unwrap().rail, Rail::Older);
+        assert!(older(370, 370, true).is_none());
+        assert!(older(370, 371, false).is_none());
+        assert_eq!(older(370, 369, false).unwrap().rail, Rail::Older);
+        let republished = older(370, 370, false).unwrap();
+        assert_eq!(republished.rail, Rail::Older);
+        assert!(
+            republished.message.contains("other bytes"),
+            "{republished:?}"
+        );
         assert_eq!(Rail::parse("removal"), Some(Rail::Removal));
         assert_eq!(Rail::parse("limits"), None);
     }

@@ -158,7 +158,8 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
     if fetched == Fetched::New
         && let Some(cur) = &current
     {
-        refusals.extend(guard::older(cur.change_number, file.change_number));
+        // A new release has other bytes than the current one.
+        refusals.extend(guard::older(cur.change_number, file.change_number, false));
     }
     if let Some(max) = opts.max_age_days
         && let Some(name) = ReleaseName::parse(&pipeline::published_name(&loaded))

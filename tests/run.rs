@@ -517,3 +517,37 @@ fn a_partial_of_the_users_reaches_the_output_on_the_next_run() {
     let (code, err) = run_in(d, &mirror.url(), &with_tpl);
     assert_eq!(code, 0, "and then it is the same again: {err}");
 }
+
+#[test]
+fn a_republished_release_is_refused_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mirror = Mirror::new(N0811, release("public_20250811.json"));
+    let (code, err) = run_in(d, &mirror.url(), &[]);
+    assert_eq!(code, 1, "{err}");
+    let before = snapshot(d);
+    // The same changeNumber with other bytes, under the next day's name.
+    let mut doc: Value = serde_json::from_slice(&release("public_20250811.json")).unwrap();
+    let tags = doc["values"].as_array_mut().unwrap();
+    let aad = tags
+        .iter_mut()
+        .find(|t| t["name"] == "AzureActiveDirectory")
+        .unwrap();
+    let list = aad["properties"]["addressPrefixes"].as_array_mut().unwrap();
+    list.truncate(list.len() - 1);
+    mirror.serve(
+        "ServiceTags_Public_20250812.json",
+        serde_json::to_vec(&doc).unwrap(),
+    );
+    let (code, err) = run_in(d, &mirror.url(), &[]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("other bytes") && err.contains("[--force older]"),
+        "{err}"
+    );
+    assert_eq!(snapshot(d), before, "outputs and state as they were");
+    // Forced, it goes through: outputs and state agree.
+    let (code, err) = run_in(d, &mirror.url(), &["--force", "older"]);
+    assert_eq!(code, 1, "{err}");
+    whole(&d.join("out"));
+}
