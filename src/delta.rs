@@ -105,22 +105,6 @@ impl Delta {
             removed_rules,
         }
     }
-
-    /// The change of the rule named `name` (a rule of this selection).
-    pub fn rule(&self, name: &str) -> Option<&RuleDelta> {
-        self.rules.iter().find(|r| r.name == name)
-    }
-
-    /// True when no rule gained or lost an address, and none appeared or went.
-    pub fn addresses_unchanged(&self) -> bool {
-        self.removed_rules.is_empty()
-            && self.rules.iter().all(|r| {
-                r.existed
-                    && r.families
-                        .iter()
-                        .all(|f| f.addresses_added == 0 && f.addresses_removed == 0)
-            })
-    }
 }
 
 impl RuleDelta {

@@ -310,46 +310,50 @@ pub fn diff_resolved(
     })
 }
 
-/// A policy rule's change, as the delta has it.
+/// A policy rule's change, as the delta has it: a rule of the new
+/// selection, one only the old selection had, or (resolved in neither) none.
 fn rule_change(name: &str, delta: &Delta) -> RuleChange {
     let empty = AddressSet::default();
-    let change = |tags: &[String],
-                  before: &AddressSet,
-                  after_len: usize,
-                  added: &AddressSet,
-                  removed: &AddressSet| RuleChange {
-        name: name.to_string(),
-        tags: tags.to_vec(),
-        prefixes: Pair {
-            from: before.v4.prefixes().len() + before.v6.prefixes().len(),
-            to: after_len,
-        },
-        added: added.prefixes(),
-        removed: removed.prefixes(),
-        added_addresses: Counts::of(added),
-        removed_addresses: Counts::of(removed),
-        before_addresses: Counts::of(before),
-        withheld: Vec::new(),
-    };
+    let change =
+        |tags: &[String], prefixes: Pair<usize>, added: &AddressSet, removed: &AddressSet| {
+            RuleChange {
+                name: name.to_string(),
+                tags: tags.to_vec(),
+                prefixes,
+                added: added.prefixes(),
+                removed: removed.prefixes(),
+                added_addresses: Counts::of(added),
+                removed_addresses: Counts::of(removed),
+                before_addresses: Counts::default(),
+                withheld: Vec::new(),
+            }
+        };
     if let Some(now) = delta.rules.iter().find(|r| r.name == name) {
         let [v4, v6] = &now.families;
-        let mut c = change(
-            &now.tags,
-            &empty,
-            v4.prefixes_after + v6.prefixes_after,
-            &now.added,
-            &now.removed,
-        );
-        c.prefixes.from = v4.prefixes_before + v6.prefixes_before;
-        c.before_addresses = Counts {
-            ipv4: v4.addresses_before,
-            ipv6: v6.addresses_before,
+        let prefixes = Pair {
+            from: v4.prefixes_before + v6.prefixes_before,
+            to: v4.prefixes_after + v6.prefixes_after,
         };
-        return c;
+        return RuleChange {
+            before_addresses: Counts {
+                ipv4: v4.addresses_before,
+                ipv6: v6.addresses_before,
+            },
+            ..change(&now.tags, prefixes, &now.added, &now.removed)
+        };
     }
     match delta.removed_rules.iter().find(|r| r.name == name) {
-        Some(gone) => change(&gone.tags, &gone.before, 0, &empty, &gone.before),
-        None => change(&[], &empty, 0, &empty, &empty),
+        Some(gone) => {
+            let prefixes = Pair {
+                from: gone.before.v4.prefixes().len() + gone.before.v6.prefixes().len(),
+                to: 0,
+            };
+            RuleChange {
+                before_addresses: Counts::of(&gone.before),
+                ..change(&gone.tags, prefixes, &empty, &gone.before)
+            }
+        }
+        None => change(&[], Pair { from: 0, to: 0 }, &empty, &empty),
     }
 }
 

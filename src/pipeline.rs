@@ -301,8 +301,9 @@ pub struct RenderInputs<'a> {
     pub file: &'a ServiceTags,
     /// The policy resolved against it (the sets to write).
     pub selection: &'a Selection<'a>,
-    /// The previous release, parsed and resolved (the sets loaded before).
-    pub previous: Option<(&'a Loaded, &'a ServiceTags, &'a Selection<'a>)>,
+    /// The previous release, parsed and resolved (the sets loaded before),
+    /// with the change from its selection to `selection`.
+    pub previous: Option<(&'a Loaded, &'a ServiceTags, &'a Selection<'a>, &'a Delta)>,
     /// The policy and its provenance.
     pub policy: &'a LoadedPolicy,
     /// Every tag as a rule (the diff report then covers every tag).
@@ -347,22 +348,22 @@ pub fn render_outputs(inputs: &RenderInputs<'_>) -> Result<Outputs> {
 /// into `sink`.
 pub fn render_into(inputs: &RenderInputs<'_>, sink: &dyn Sink) -> Result<Rendered> {
     let input = provenance(inputs.loaded, inputs.file);
-    let previous = inputs.previous.map(|(l, f, s)| (provenance(l, f), f, s));
+    let previous = inputs
+        .previous
+        .map(|(l, f, s, d)| (provenance(l, f), f, s, d));
     let job = Job {
         selection: inputs.selection,
         provenance: input.clone(),
-        previous: previous.as_ref().map(|(p, _, s)| Previous {
+        previous: previous.as_ref().map(|(p, _, s, _)| Previous {
             selection: s,
             provenance: p.clone(),
         }),
-        delta: previous
-            .as_ref()
-            .map(|(_, _, before)| Delta::new(before, inputs.selection)),
+        delta: previous.as_ref().map(|(_, _, _, d)| *d),
     };
     inputs.engine.render(&job, inputs.targets, sink)?;
     interrupt::check()?;
     let mut change = None;
-    if let (Some((prev, old, before)), Some(delta)) = (&previous, &job.delta) {
+    if let Some((prev, old, before, delta)) = &previous {
         // The report reads the same selections and delta the renderers did.
         let (scope, resolved) = if inputs.all_tags {
             (Scope::All, None)
@@ -406,7 +407,7 @@ pub fn render_into(inputs: &RenderInputs<'_>, sink: &dyn Sink) -> Result<Rendere
             sha256: &inputs.policy.sha256,
         },
         all_tags: inputs.all_tags,
-        previous: previous.as_ref().map(|(p, _, _)| ManifestPrevious {
+        previous: previous.as_ref().map(|(p, _, _, _)| ManifestPrevious {
             file: &p.file,
             cloud: &p.cloud,
             change_number: p.change_number,
@@ -470,8 +471,16 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
         Some(old) => Some(resolve_previous(old, &policy, opts)?),
         None => None,
     };
-    let previous = match (&previous_loaded, &previous_file, &previous_selection) {
-        (Some(l), Some(f), Some(s)) => Some((l, f, s)),
+    let delta = previous_selection
+        .as_ref()
+        .map(|before| Delta::new(before, &selection));
+    let previous = match (
+        &previous_loaded,
+        &previous_file,
+        &previous_selection,
+        &delta,
+    ) {
+        (Some(l), Some(f), Some(s), Some(d)) => Some((l, f, s, d)),
         _ => None,
     };
     // Files go to disk as they are rendered: an export of every tag never

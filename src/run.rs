@@ -19,6 +19,7 @@ mod config;
 pub use config::{RunConfig, RunFlags};
 
 use crate::aggregate::AddressSet;
+use crate::delta::Delta;
 use crate::error::{Error, Result};
 use crate::fetch::{self, FetchOptions, Observer, Obtained};
 use crate::guard::{self, Rail, Refusal};
@@ -186,9 +187,13 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
         .map(|f| applied_selection(f, &policy, record.as_ref()))
         .transpose()?;
 
-    if let Some(prev) = &previous_selection {
-        let delta = crate::delta::Delta::new(prev, &selection);
-        refusals.extend(guard::removal(&delta, opts.max_removal));
+    // The change the release makes; the removal rail judges it, and without
+    // a withheld removal it is also what the outputs apply.
+    let release_delta = previous_selection
+        .as_ref()
+        .map(|prev| Delta::new(prev, &selection));
+    if let Some(delta) = &release_delta {
+        refusals.extend(guard::removal(delta, opts.max_removal));
     }
     let (forced, refused): (Vec<Refusal>, Vec<Refusal>) = refusals
         .into_iter()
@@ -266,8 +271,18 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
             warnings: selection.warnings.clone(),
         });
     }
-    let previous = match (&previous_loaded, &previous_file, &previous_selection) {
-        (Some(l), Some(f), Some(s)) => Some((l, f, s)),
+    // A grace period that kept removed addresses changes what is applied.
+    let applied_delta = match (&previous_selection, retained) {
+        (Some(prev), 1..) => Some(Delta::new(prev, &effective)),
+        _ => release_delta,
+    };
+    let previous = match (
+        &previous_loaded,
+        &previous_file,
+        &previous_selection,
+        &applied_delta,
+    ) {
+        (Some(l), Some(f), Some(s), Some(d)) => Some((l, f, s, d)),
         _ => None,
     };
     let withheld: BTreeMap<String, Vec<IpNet>> = retained_record

@@ -10,7 +10,7 @@ use std::path::Path;
 use tagwall::aggregate::AddressSet;
 use tagwall::diff::{Scope, Status, diff};
 use tagwall::model::ServiceTags;
-use tagwall::render::Provenance;
+use tagwall::source::Provenance;
 
 fn load(path: &Path) -> (ServiceTags, Provenance) {
     let loaded = tagwall::source::read_file(path).unwrap();

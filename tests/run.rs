@@ -72,16 +72,21 @@ fn release(name: &str) -> Vec<u8> {
 
 /// public_20250811 with half of AzureActiveDirectory's prefixes gone.
 fn halved() -> Vec<u8> {
+    aad_cut(367, |n| n / 2)
+}
+
+/// public_20250811 under `change_number`, with the first `keep(n)` of
+/// AzureActiveDirectory's `n` prefixes left.
+fn aad_cut(change_number: u64, keep: impl Fn(usize) -> usize) -> Vec<u8> {
     let mut doc: Value = serde_json::from_slice(&release("public_20250811.json")).unwrap();
-    doc["changeNumber"] = json!(367);
+    doc["changeNumber"] = json!(change_number);
     let tags = doc["values"].as_array_mut().unwrap();
     let aad = tags
         .iter_mut()
         .find(|t| t["name"] == "AzureActiveDirectory")
         .unwrap();
     let list = aad["properties"]["addressPrefixes"].as_array_mut().unwrap();
-    let keep = list.len() / 2;
-    list.truncate(keep);
+    list.truncate(keep(list.len()));
     serde_json::to_vec_pretty(&doc).unwrap()
 }
 
@@ -526,19 +531,8 @@ fn a_republished_release_is_refused_before_anything_is_written() {
     let (code, err) = run_in(d, &mirror.url(), &[]);
     assert_eq!(code, 1, "{err}");
     let before = snapshot(d);
-    // The same changeNumber with other bytes, under the next day's name.
-    let mut doc: Value = serde_json::from_slice(&release("public_20250811.json")).unwrap();
-    let tags = doc["values"].as_array_mut().unwrap();
-    let aad = tags
-        .iter_mut()
-        .find(|t| t["name"] == "AzureActiveDirectory")
-        .unwrap();
-    let list = aad["properties"]["addressPrefixes"].as_array_mut().unwrap();
-    list.truncate(list.len() - 1);
-    mirror.serve(
-        "ServiceTags_Public_20250812.json",
-        serde_json::to_vec(&doc).unwrap(),
-    );
+    // The same changeNumber (366) with other bytes, under the next day's name.
+    mirror.serve("ServiceTags_Public_20250812.json", aad_cut(366, |n| n - 1));
     let (code, err) = run_in(d, &mirror.url(), &[]);
     assert_eq!(code, 3, "{err}");
     assert!(

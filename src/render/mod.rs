@@ -25,7 +25,7 @@ pub mod vendor;
 
 use crate::error::{Error, Result};
 use crate::select::Selection;
-pub use crate::source::Provenance;
+use crate::source::Provenance;
 use crate::write::Sink;
 pub use context::{Head, PlanHead, PolicyContext, family_lists};
 use handlebars::Handlebars;
@@ -87,7 +87,7 @@ pub struct Job<'a> {
     /// The previous release, for delta files.
     pub previous: Option<Previous<'a>>,
     /// What changed since the previous release, per rule and family.
-    pub delta: Option<crate::delta::Delta>,
+    pub delta: Option<&'a crate::delta::Delta>,
 }
 
 /// The previous release, resolved with the same policy.
@@ -441,11 +441,4 @@ pub fn context_value(target: &Target, ctx: &impl Serialize) -> Result<Value> {
         what: format!("the {} context", target.name),
         message: e.to_string(),
     })
-}
-
-/// The top of the context without any rule: `tool`, `source`, `previous`,
-/// and empty `rules` / `removed_rules`. For targets whose context function
-/// builds its own plan and never reads the generic rule lists.
-pub fn generic_head(job: &Job<'_>) -> Value {
-    serde_json::to_value(PlanHead::of(job)).unwrap_or_default()
 }

@@ -11,11 +11,11 @@
 
 use super::{
     Family, Hook, SetNames, gone_sets, limit, plan, prefixes, provenance, provenance_lines,
-    rule_label, set_delta, to_value, with_set_names,
+    rule_label, set_delta, with_set_names,
 };
 use crate::error::Result;
 use crate::policy::Unmatched;
-use crate::render::{Job, PlanHead, Target};
+use crate::render::{Job, PlanHead, Target, context_value};
 use crate::select::SelectedRule;
 use serde::Serialize;
 use serde_json::Value;
@@ -194,7 +194,7 @@ pub struct IpSetPatch {
 /// The target row's context function: [`build`], as the render engine
 /// takes it today.
 pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    to_value(target, &build(job, target)?)
+    context_value(target, &build(job, target)?)
 }
 
 /// The context for the `iptables` templates.

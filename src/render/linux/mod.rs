@@ -32,7 +32,6 @@ use crate::policy::Direction;
 use crate::select::SelectedRule;
 use ipnet::IpNet;
 use rayon::prelude::*;
-use serde::Serialize;
 use std::collections::BTreeSet;
 
 /// A netfilter hook tagwall attaches chains to.
@@ -325,15 +324,6 @@ fn limit(target: &Target, message: String) -> Error {
         target: target.name.to_string(),
         message,
     }
-}
-
-/// The typed context as the render engine takes it today (it cannot fail:
-/// a context holds no map with keys other than strings).
-fn to_value(target: &Target, context: &impl Serialize) -> Result<serde_json::Value> {
-    serde_json::to_value(context).map_err(|e| Error::Internal {
-        what: format!("the {} context", target.name),
-        message: e.to_string(),
-    })
 }
 
 #[cfg(test)]

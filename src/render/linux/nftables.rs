@@ -8,11 +8,11 @@
 //! place where this target's rule syntax lives outside the templates.
 
 use super::{
-    Family, Hook, SetNames, clean, gone_sets, has, limit, plan, set_delta, to_value, with_set_names,
+    Family, Hook, SetNames, clean, gone_sets, has, limit, plan, set_delta, with_set_names,
 };
 use crate::error::Result;
 use crate::policy::Unmatched;
-use crate::render::{Job, PlanHead, Target};
+use crate::render::{Job, PlanHead, Target, context_value};
 use crate::select::SelectedRule;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -107,7 +107,7 @@ pub struct NftDeltaSet {
 /// The target row's context function: [`build`], as the render engine
 /// takes it today.
 pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
-    to_value(target, &build(job, target)?)
+    context_value(target, &build(job, target)?)
 }
 
 /// The context for the `nftables` templates.

@@ -8,8 +8,9 @@ use super::plan::{Edl, Entry, Families, Group, LocalSide, Plan, Policy, PortSpan
 use super::{family_name, internal, limit_error};
 use crate::error::Result;
 use crate::policy::{Action, Direction, Rule};
-use crate::render::{Provenance, Target, chunk};
+use crate::render::{Target, chunk};
 use crate::select::{SelectedRule, Selection};
+use crate::source::Provenance;
 use ipnet::IpNet;
 use std::collections::BTreeSet;
 

@@ -15,7 +15,7 @@ use super::plan::{Delta, Edl, Families, Group, LocalSide, Plan, Policy, Service}
 use crate::error::Result;
 use crate::render::context::Drain;
 use crate::render::profile::PlanReads;
-use crate::render::{Job, PlanHead, PolicyContext, Target};
+use crate::render::{Job, PlanHead, PolicyContext, Target, context_value};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -53,7 +53,7 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
         plan: PlanOut::from(plan),
         delta,
     };
-    serde_json::to_value(&ctx).map_err(|e| internal(target, e))
+    context_value(target, &ctx)
 }
 
 /// The generic part of a vendor context: the rules, or only the head for a
