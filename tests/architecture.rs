@@ -188,6 +188,10 @@ const CONTEXT_FILES: &[(&str, &str)] = &[
     ("src/render/linux/nftables.rs", "nftables"),
     ("src/render/linux/iptables.rs", "iptables"),
     ("src/render/nsg.rs", "azure-nsg"),
+    (
+        "src/render/numbered.rs",
+        "azure-firewall and aws-prefix-list deltas",
+    ),
     ("src/render/azure_firewall.rs", "azure-firewall"),
     ("src/render/aws_prefix_list.rs", "aws-prefix-list"),
     ("src/render/checkpoint.rs", "checkpoint"),

@@ -9,7 +9,7 @@
 //! headroom: a security group rule that references the list counts as
 //! `MaxEntries` rules against the group's quota, so it is kept small.
 
-use super::numbered::{self, Gone, Object};
+use super::numbered::{self, Object};
 use super::{Job, PolicyContext, Target, context_value};
 use crate::error::{Error, Result};
 use serde::Serialize;
@@ -58,7 +58,7 @@ pub struct AwsContext<'a> {
     pub calls: Vec<Call>,
     /// With a previous release, what the delta does to each list; null
     /// without one.
-    pub delta: Option<ListDelta>,
+    pub delta: Option<numbered::Shown<PrefixList>>,
     /// The calls of the delta, one JSON file each (empty without a
     /// previous release).
     pub delta_calls: Vec<Call>,
@@ -117,31 +117,6 @@ pub struct AwsTag {
     pub value: String,
 }
 
-/// What the delta does to the prefix lists of the previous release.
-#[derive(Clone, Debug, Serialize)]
-pub struct ListDelta {
-    /// Lists that are new in this release.
-    pub created: Vec<PrefixList>,
-    /// Lists of both releases whose entries differ.
-    pub changed: Vec<ChangedList>,
-    /// Names of the lists of both releases with the same entries.
-    pub unchanged: Vec<String>,
-    /// Lists of the previous release no longer produced.
-    pub gone: Vec<Gone>,
-}
-
-/// A prefix list of both releases whose entries differ.
-#[derive(Clone, Debug, Serialize)]
-pub struct ChangedList {
-    /// The list as this release has it; its files are the modify calls.
-    #[serde(flatten)]
-    pub list: PrefixList,
-    /// Entries to add to the list as the previous release left it.
-    pub added: Vec<String>,
-    /// Entries to remove from it.
-    pub removed: Vec<String>,
-}
-
 /// The context for the `aws-prefix-list` templates.
 pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
     let policy = PolicyContext::new(job, target)?;
@@ -163,33 +138,15 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
         Some(prev) => {
             let old = numbered::objects(prev.selection, target, &["ipv4", "ipv6"])?;
             let plan = numbered::plan(&old, &objects);
-            let created = plan
-                .created
-                .iter()
-                .map(|list| {
-                    let files = create_calls(list, &describe, "delta/", &mut delta_calls);
-                    list_view(list, &describe, files)
-                })
-                .collect();
-            let changed = plan
-                .changed
-                .into_iter()
-                .map(|c| {
-                    let files =
-                        modify_calls(&c.object, &c.added, &c.removed, &describe, &mut delta_calls);
-                    ChangedList {
-                        list: list_view(&c.object, &describe, files),
-                        added: c.added,
-                        removed: c.removed,
+            Some(plan.shown(|list, change| {
+                let files = match change {
+                    None => create_calls(list, &describe, "delta/", &mut delta_calls),
+                    Some((added, removed)) => {
+                        modify_calls(list, added, removed, &describe, &mut delta_calls)
                     }
-                })
-                .collect();
-            Some(ListDelta {
-                created,
-                changed,
-                unchanged: plan.unchanged,
-                gone: plan.gone.iter().map(Object::gone).collect(),
-            })
+                };
+                list_view(list, &describe, files)
+            }))
         }
     };
     context_value(

@@ -8,7 +8,7 @@
 //! Azure Firewall skips a rule whose IP Group is empty, so a group that a
 //! release no longer produces is reported for removal, never cleared.
 
-use super::numbered::{self, Gone, Object};
+use super::numbered::{self, Object};
 use super::{Job, PolicyContext, Target, context_value};
 use crate::error::{Error, Result};
 use serde::Serialize;
@@ -40,7 +40,7 @@ pub struct AzureFirewallContext<'a> {
     pub ipv6_left_out: Vec<LeftOut>,
     /// With a previous release, what the delta does to each group; null
     /// without one.
-    pub ip_group_delta: Option<IpGroupDelta>,
+    pub ip_group_delta: Option<numbered::Shown<IpGroup>>,
 }
 
 /// One IP Group.
@@ -86,32 +86,6 @@ pub struct LeftOut {
     pub count: usize,
 }
 
-/// What the delta does to the IP Groups of the previous release.
-#[derive(Clone, Debug, Serialize)]
-pub struct IpGroupDelta {
-    /// Groups that are new in this release.
-    pub created: Vec<IpGroup>,
-    /// Groups of both releases whose prefixes differ.
-    pub changed: Vec<ChangedGroup>,
-    /// Names of the groups of both releases with the same prefixes.
-    pub unchanged: Vec<String>,
-    /// Groups of the previous release no longer produced: reported for
-    /// removal, never emptied.
-    pub gone: Vec<Gone>,
-}
-
-/// An IP Group of both releases whose prefixes differ.
-#[derive(Clone, Debug, Serialize)]
-pub struct ChangedGroup {
-    /// The group as this release has it.
-    #[serde(flatten)]
-    pub group: IpGroup,
-    /// Prefixes to add to the group as the previous release left it.
-    pub added: Vec<String>,
-    /// Prefixes to remove from it.
-    pub removed: Vec<String>,
-}
-
 /// The context for the `azure-firewall` templates.
 pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
     let limit = |message: String| Error::Limit {
@@ -148,20 +122,7 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
         Some(prev) => {
             let old = numbered::objects(prev.selection, target, &["ipv4"])?;
             let plan = numbered::plan(&old, &groups);
-            Some(IpGroupDelta {
-                created: plan.created.iter().map(|g| view(g, None)).collect(),
-                changed: plan
-                    .changed
-                    .into_iter()
-                    .map(|c| ChangedGroup {
-                        group: view(&c.object, None),
-                        added: c.added,
-                        removed: c.removed,
-                    })
-                    .collect(),
-                unchanged: plan.unchanged,
-                gone: plan.gone.iter().map(Object::gone).collect(),
-            })
+            Some(plan.shown(|g, _| view(g, None)))
         }
     };
     let ip_groups = groups

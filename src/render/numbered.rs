@@ -150,11 +150,14 @@ pub struct Gone {
     pub count: usize,
 }
 
-/// An object of both releases whose prefixes differ.
-#[derive(Clone, Debug)]
-pub struct Changed {
+/// An object of both releases whose prefixes differ: `T` is the object as
+/// a target shows it (its fields are at this level), [`Object`] in a
+/// [`Plan`].
+#[derive(Clone, Debug, Serialize)]
+pub struct Changed<T = Object> {
     /// The object as this release has it.
-    pub object: Object,
+    #[serde(flatten)]
+    pub object: T,
     /// Prefixes to add to the object as the previous release had it.
     pub added: Vec<String>,
     /// Prefixes to remove from it.
@@ -173,6 +176,47 @@ pub struct Plan {
     /// Objects of the previous release this release no longer produces (as
     /// the previous release had them).
     pub gone: Vec<Object>,
+}
+
+/// What a delta does to the objects of the previous release, each shown as
+/// the target shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Shown<T> {
+    /// Objects that are new in this release.
+    pub created: Vec<T>,
+    /// Objects of both releases whose prefixes differ.
+    pub changed: Vec<Changed<T>>,
+    /// Names of the objects of both releases with the same prefixes.
+    pub unchanged: Vec<String>,
+    /// Objects of the previous release no longer produced: reported for
+    /// removal, never emptied.
+    pub gone: Vec<Gone>,
+}
+
+impl Plan {
+    /// The plan as a target shows it: `show` gets each created object, then
+    /// each changed one with its `(added, removed)` prefixes, in that order.
+    pub fn shown<T>(
+        self,
+        mut show: impl FnMut(&Object, Option<(&[String], &[String])>) -> T,
+    ) -> Shown<T> {
+        let created = self.created.iter().map(|o| show(o, None)).collect();
+        let changed = self
+            .changed
+            .into_iter()
+            .map(|c| Changed {
+                object: show(&c.object, Some((&c.added, &c.removed))),
+                added: c.added,
+                removed: c.removed,
+            })
+            .collect();
+        Shown {
+            created,
+            changed,
+            unchanged: self.unchanged,
+            gone: self.gone.iter().map(Object::gone).collect(),
+        }
+    }
 }
 
 /// Compare the objects of two releases by name.
