@@ -6,8 +6,8 @@
 //! it. Element-wise (`added`, `removed`: prefixes as text): what to add to and
 //! delete from a set that holds the previous release's minimal prefixes so
 //! that it holds this release's, which is what a device's delta commands do.
-//! By address (`addresses_added`, `addresses_removed`): how much the rule
-//! really opens or closes, which is what the guard rails and a reviewer ask; a
+//! By address (the rule's `added` and `removed` address sets, and each
+//! family's `addresses_before`): how much the rule really opens or closes, which is what the guard rails and a reviewer ask; a
 //! /23 that replaces two /24s is two removed elements, one added, and no
 //! address at all.
 
@@ -53,14 +53,9 @@ pub struct FamilyDelta {
     pub added: Vec<String>,
     /// Prefixes (text, numeric order) to delete from it.
     pub removed: Vec<String>,
-    /// Addresses held before.
+    /// Addresses held before (what is added and removed is in the rule's
+    /// address sets).
     pub addresses_before: u128,
-    /// Addresses held now.
-    pub addresses_after: u128,
-    /// Addresses held now and not before.
-    pub addresses_added: u128,
-    /// Addresses held before and not now.
-    pub addresses_removed: u128,
 }
 
 /// A rule the previous selection had and this one has not.
@@ -114,18 +109,8 @@ impl RuleDelta {
         let added = new.set.difference(before);
         let removed = before.difference(&new.set);
         let families = [
-            FamilyDelta::new(
-                &before.v4,
-                &new.set.v4,
-                [added.v4.address_count(), removed.v4.address_count()],
-                crate::prefix::push_v4_prefix,
-            ),
-            FamilyDelta::new(
-                &before.v6,
-                &new.set.v6,
-                [added.v6.address_count(), removed.v6.address_count()],
-                crate::prefix::push_v6_prefix,
-            ),
+            FamilyDelta::new(&before.v4, &new.set.v4, crate::prefix::push_v4_prefix),
+            FamilyDelta::new(&before.v6, &new.set.v6, crate::prefix::push_v6_prefix),
         ];
         RuleDelta {
             name: new.rule.name.clone(),
@@ -142,7 +127,6 @@ impl FamilyDelta {
     fn new<A: AddrInt>(
         before: &IntervalSet<A>,
         after: &IntervalSet<A>,
-        [addresses_added, addresses_removed]: [u128; 2],
         write: fn(&mut String, A, u8),
     ) -> FamilyDelta {
         let old = before.prefixes();
@@ -163,9 +147,6 @@ impl FamilyDelta {
             added: text(added),
             removed: text(removed),
             addresses_before: before.address_count(),
-            addresses_after: after.address_count(),
-            addresses_added,
-            addresses_removed,
         }
     }
 

@@ -15,12 +15,20 @@ use crate::release::{ReleaseName, Succession};
 pub fn removal(delta: &Delta, max_share: f64) -> Vec<Refusal> {
     let mut out = Vec::new();
     for rule in delta.rules.iter().filter(|r| r.existed) {
-        for (family, change) in ["IPv4", "IPv6"].into_iter().zip(&rule.families) {
+        let removed = [
+            rule.removed.v4.address_count(),
+            rule.removed.v6.address_count(),
+        ];
+        for ((family, change), gone) in ["IPv4", "IPv6"]
+            .into_iter()
+            .zip(&rule.families)
+            .zip(removed)
+        {
             let total = change.addresses_before;
             if total == 0 {
                 continue;
             }
-            let removed = change.addresses_removed as f64 / total as f64;
+            let removed = gone as f64 / total as f64;
             if removed > max_share {
                 out.push(Refusal {
                     rail: Rail::Removal,
