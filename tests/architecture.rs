@@ -145,6 +145,20 @@ fn modules_refer_to_each_other_without_a_cycle() {
 }
 
 #[test]
+fn only_the_command_line_knows_clap() {
+    let src = common::root().join("src");
+    let users: Vec<String> = rust_files(&src)
+        .into_iter()
+        .filter(|f| !f.starts_with(src.join("cli")))
+        .filter(|f| code(&std::fs::read_to_string(f).unwrap()).contains("clap::"))
+        .map(|f| f.display().to_string())
+        .collect();
+    assert!(users.is_empty(), "clap outside src/cli: {users:?}");
+    let cli = code(&std::fs::read_to_string(src.join("cli/args.rs")).unwrap());
+    assert!(cli.contains("clap::"), "the check reads what it should");
+}
+
+#[test]
 fn the_cycle_finder_finds_a_planted_cycle() {
     let mut graph: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (a, b) in [("a", "b"), ("b", "c"), ("c", "d")] {
