@@ -59,10 +59,7 @@ fn benches(c: &mut Criterion) {
 
     let old_loaded = tagwall::source::bundled(1).expect("bundled previous release");
     let old = old_loaded.parse().expect("previous release parses");
-    let (p_old, p_new) = (
-        tagwall::pipeline::provenance(&old_loaded, &old),
-        tagwall::pipeline::provenance(&loaded, &file),
-    );
+    let (p_old, p_new) = (old_loaded.provenance(&old), loaded.provenance(&file));
     c.bench_function("diff two consecutive releases, all tags", |b| {
         b.iter(|| {
             tagwall::diff::diff(

@@ -191,27 +191,6 @@ pub fn load_policy(path: Option<&Path>) -> Result<LoadedPolicy> {
     }
 }
 
-/// Provenance of a loaded, parsed file.
-pub fn provenance(loaded: &Loaded, file: &ServiceTags) -> Provenance {
-    Provenance {
-        file: published_name(loaded),
-        cloud: file.cloud.to_string(),
-        change_number: file.change_number,
-        sha256: loaded.sha256(),
-    }
-}
-
-/// The file name a release was published under: no folder, no `bundled:`,
-/// no `.gz` (a gzip file holds the release under its published name).
-pub fn published_name(loaded: &Loaded) -> String {
-    let name = loaded.name.strip_prefix("bundled:").unwrap_or(&loaded.name);
-    let name = name.strip_suffix(".gz").unwrap_or(name);
-    Path::new(name)
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| name.to_string())
-}
-
 /// Resolve the policy (or every tag) against a parsed file.
 pub fn resolve<'a>(
     file: &'a ServiceTags,
@@ -347,10 +326,10 @@ pub fn render_outputs(inputs: &RenderInputs<'_>) -> Result<Outputs> {
 /// Render every target, and with a previous release the change report,
 /// into `sink`.
 pub fn render_into(inputs: &RenderInputs<'_>, sink: &dyn Sink) -> Result<Rendered> {
-    let input = provenance(inputs.loaded, inputs.file);
+    let input = inputs.loaded.provenance(inputs.file);
     let previous = inputs
         .previous
-        .map(|(l, f, s, d)| (provenance(l, f), f, s, d));
+        .map(|(l, f, s, d)| (l.provenance(f), f, s, d));
     let job = Job {
         selection: inputs.selection,
         provenance: input.clone(),
@@ -502,11 +481,11 @@ pub fn build(opts: &BuildOptions) -> Result<BuildReport> {
     )?;
     let report = BuildReport {
         out: opts.out.clone(),
-        input: provenance(&loaded, &file),
+        input: loaded.provenance(&file),
         previous: previous_loaded
             .as_ref()
             .zip(previous_file.as_ref())
-            .map(|(l, f)| provenance(l, f).file),
+            .map(|(l, f)| l.provenance(f).file),
         targets: targets.iter().map(|t| t.name).collect(),
         files: staging.files(),
         rules: selection.rules.len(),

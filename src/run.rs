@@ -163,7 +163,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
         refusals.extend(guard::older(cur.change_number, file.change_number, false));
     }
     if let Some(max) = opts.max_age_days
-        && let Some(name) = ReleaseName::parse(&pipeline::published_name(&loaded))
+        && let Some(name) = ReleaseName::parse(&loaded.published_name())
     {
         refusals.extend(guard::age(&name, opts.today, max));
     }
@@ -259,7 +259,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
     }) && opts.out.join(write::MANIFEST).is_file();
     if unchanged {
         return Ok(RunReport {
-            release: pipeline::provenance(&loaded, &file),
+            release: loaded.provenance(&file),
             previous: None,
             fetched,
             changed: false,
@@ -307,11 +307,11 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
         .as_ref()
         .map(|d| crate::render::report::text(d, false));
     let mut report = RunReport {
-        release: pipeline::provenance(&loaded, &file),
+        release: loaded.provenance(&file),
         previous: previous_loaded
             .as_ref()
             .zip(previous_file.as_ref())
-            .map(|(l, f)| pipeline::provenance(l, f)),
+            .map(|(l, f)| l.provenance(f)),
         fetched,
         changed,
         written: false,
@@ -342,7 +342,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
         release: state
             .current()
             .map(|r| r.file.clone())
-            .unwrap_or_else(|| pipeline::published_name(&loaded)),
+            .unwrap_or_else(|| loaded.published_name()),
         release_sha256,
         inputs,
         applied,

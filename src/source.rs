@@ -59,6 +59,28 @@ pub struct Loaded {
 }
 
 impl Loaded {
+    /// Provenance of this release, once parsed as `file`.
+    pub fn provenance(&self, file: &ServiceTags) -> Provenance {
+        Provenance {
+            file: self.published_name(),
+            cloud: file.cloud.to_string(),
+            change_number: file.change_number,
+            sha256: self.sha256(),
+        }
+    }
+
+    /// The file name the release was published under: no folder, no
+    /// `bundled:`, no `.gz` (a gzip file holds the release under its
+    /// published name).
+    pub fn published_name(&self) -> String {
+        let name = self.name.strip_prefix("bundled:").unwrap_or(&self.name);
+        let name = name.strip_suffix(".gz").unwrap_or(name);
+        Path::new(name)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| name.to_string())
+    }
+
     /// Bytes known by `name`.
     pub fn new(name: String, bytes: Vec<u8>) -> Loaded {
         Loaded {

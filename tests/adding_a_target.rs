@@ -54,7 +54,7 @@ fn a_target_is_a_row_a_profile_and_its_templates() {
     let selection = tagwall::pipeline::resolve(&file, &policy, false, None).unwrap();
     let job = Job {
         selection: &selection,
-        provenance: tagwall::pipeline::provenance(&loaded, &file),
+        provenance: loaded.provenance(&file),
         previous: None,
         delta: None,
     };

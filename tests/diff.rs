@@ -15,7 +15,7 @@ use tagwall::source::Provenance;
 fn load(path: &Path) -> (ServiceTags, Provenance) {
     let loaded = tagwall::source::read_file(path).unwrap();
     let file = loaded.parse().unwrap();
-    let p = tagwall::pipeline::provenance(&loaded, &file);
+    let p = loaded.provenance(&file);
     (file, p)
 }
 

@@ -46,9 +46,9 @@ pub fn execute(args: DiffArgs) -> Result<i32> {
     };
     let d = crate::diff::diff(
         &old,
-        pipeline::provenance(&old_loaded, &old),
+        old_loaded.provenance(&old),
         &new,
-        pipeline::provenance(&new_loaded, &new),
+        new_loaded.provenance(&new),
         &scope,
     )?;
     let text = match args.format {
