@@ -289,10 +289,10 @@ fn json_type(ty: &str) -> String {
         .replace("&'static ", "")
         .replace("<'a>", "");
     let ty = ty.trim_start_matches('&');
-    let list = ty
-        .strip_prefix("Vec<")
-        .or_else(|| ty.strip_prefix("Drain<"))
-        .and_then(|t| t.strip_suffix('>'));
+    if let Some(inner) = ty.strip_prefix("Items<").and_then(|t| t.strip_suffix('>')) {
+        return format!("list of {}, walked one at a time", json_type(inner));
+    }
+    let list = ty.strip_prefix("Vec<").and_then(|t| t.strip_suffix('>'));
     if let Some(inner) = list {
         return format!("list of {}", json_type(inner));
     }
@@ -322,7 +322,13 @@ fn the_template_reference_is_generated_from_the_context_types() {
          naming the template. A file rendered once per rule sees the top-level\n\
          fields without `rules`, `removed_rules`, `plan` and `delta`, plus `rule`;\n\
          once per rule and family, also `family`; once per item of a list, `tool`,\n\
-         `source`, `previous` and `item`.\n",
+         `source`, `previous` and `item`.\n\n\
+         A list marked \"walked one at a time\" keeps its items typed and\n\
+         turns each into JSON only as a template reaches it: with `--all-tags`\n\
+         the JSON of the whole list would take tens of megabytes. Templates use\n\
+         it as any list with `each` (`@index`, `@first`, `@last`, block params,\n\
+         `else`), `if`, `unless`, `len`, `some` and `lines`; indexing it\n\
+         (`list.[0]`, `lookup list 0`) is an error.\n",
     );
     for (file, used_by) in CONTEXT_FILES {
         let source = std::fs::read_to_string(root.join(file)).unwrap();
@@ -339,5 +345,8 @@ fn the_template_reference_is_generated_from_the_context_types() {
         "docs/templates.md is not what the context types say; regenerate it with \
          UPDATE_GOLDEN=1 cargo test --test architecture"
     );
-    assert!(text.contains("- `rules` (list of `RuleContext`)"), "{text}");
+    assert!(
+        text.contains("- `rules` (list of `RuleContext`, walked one at a time)"),
+        "{text}"
+    );
 }

@@ -13,6 +13,7 @@
 //! changes group members element-wise (`members.add`, `members.remove`), and
 //! deletes the objects no group holds any more, in that order.
 
+use super::items::Items;
 use super::{Job, PolicyContext, Target, context_value};
 use crate::delta::{Delta, FamilyDelta};
 use crate::error::{Error, Result};
@@ -145,7 +146,7 @@ pub struct Plan {
     /// Every prefix any group holds, each once.
     pub objects: Members,
     /// The rules, in policy order.
-    pub rules: Vec<CpRule>,
+    pub rules: Items<CpRule>,
     /// The service objects the rules use, sorted.
     pub services: Vec<Service>,
     /// Comment for the objects (`tagwall Public 370`).
@@ -242,7 +243,7 @@ fn plan<'s, 'a: 's>(
 ) -> Plan {
     let mut all: BTreeSet<IpNet> = BTreeSet::new();
     let mut services = BTreeSet::new();
-    let rules = rules
+    let rules: Vec<CpRule> = rules
         .map(|(sel, ident)| {
             all.extend(remote(sel));
             all.extend(sel.rule.local.prefixes.iter().copied());
@@ -251,7 +252,7 @@ fn plan<'s, 'a: 's>(
         .collect();
     Plan {
         objects: Members::of(&all),
-        rules,
+        rules: rules.into(),
         services: services.into_iter().collect(),
         comment: comment.to_string(),
         all,
@@ -372,7 +373,7 @@ fn delta(
     let mut groups_create = Vec::new();
     let mut members = Vec::new();
     let mut access_add = Vec::new();
-    for (r, change) in new.rules.iter().zip(&changes.rules) {
+    for (r, change) in new.rules.items().iter().zip(&changes.rules) {
         if !change.existed {
             groups_create.push(r.group.clone());
             members.push(MemberChange {

@@ -9,6 +9,7 @@
 
 use super::Job;
 use super::Target;
+use super::items::Items;
 use super::names::Namer;
 use crate::error::Result;
 use crate::select::SelectedRule;
@@ -85,8 +86,8 @@ pub struct PolicyContext<'a> {
     /// `tool`, `source`, `previous`.
     #[serde(flatten)]
     pub head: Head<'a>,
-    /// The rules, in policy order (each freed once serialised).
-    pub rules: Drain<RuleContext>,
+    /// The rules, in policy order.
+    pub rules: Items<RuleContext>,
     /// Rules of the previous release that are gone (empty without one).
     pub removed_rules: Vec<RemovedRule>,
 }
@@ -188,42 +189,6 @@ pub struct RemovedRule {
 
 /// The families in the order every target lists them.
 pub const FAMILIES: [(&str, &str); 2] = [("ipv4", "v4"), ("ipv6", "v6")];
-
-/// A list that serialises by moving its items out, each freed once written:
-/// with `--all-tags` a context's lists and the JSON value made of them are
-/// then not resident together. It serialises once; a second time it is
-/// empty. Rust code reads it with [`Drain::items`] before.
-#[derive(Debug, Default)]
-pub struct Drain<T>(std::cell::RefCell<Vec<T>>);
-
-impl<T> Drain<T> {
-    /// The list, to be serialised once.
-    pub fn new(items: Vec<T>) -> Drain<T> {
-        Drain(std::cell::RefCell::new(items))
-    }
-
-    /// The items, while the list is not being serialised.
-    pub fn items(&self) -> std::cell::Ref<'_, Vec<T>> {
-        self.0.borrow()
-    }
-}
-
-impl<T: Serialize> Serialize for Drain<T> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::{Error, SerializeSeq};
-        let items = std::mem::take(
-            &mut *self
-                .0
-                .try_borrow_mut()
-                .map_err(|_| S::Error::custom("a list was serialised while it was read"))?,
-        );
-        let mut seq = s.serialize_seq(Some(items.len()))?;
-        for item in items {
-            seq.serialize_element(&item)?;
-        }
-        seq.end()
-    }
-}
 
 /// A family's minimal prefixes, kept as numbers and written as text only
 /// when the context is serialised: with `--all-tags` the lists hold every
@@ -327,7 +292,7 @@ impl<'a> PolicyContext<'a> {
         }
         Ok(PolicyContext {
             head: Head::new(job),
-            rules: Drain::new(rules),
+            rules: Items::new(rules),
             removed_rules,
         })
     }

@@ -2,6 +2,7 @@
 //! writes a whole prefix list in one call (a per-element `{{#each}}` over
 //! thousands of prefixes is the slow path templates must avoid).
 
+use super::items::List;
 use handlebars::{
     Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
     RenderErrorReason,
@@ -29,6 +30,8 @@ pub fn register(hb: &mut Handlebars<'_>) {
     hb.register_helper("junos", Box::new(quote_helper(Quote::Junos)));
     hb.register_helper("routeros", Box::new(quote_helper(Quote::RouterOs)));
     hb.register_helper("some", Box::new(some));
+    hb.register_helper("each", Box::new(super::items::Each));
+    hb.register_helper("len", Box::new(super::items::len));
 }
 
 /// How a value is written into an output syntax.
@@ -307,13 +310,12 @@ impl handlebars::HelperDef for Include {
 }
 
 /// The helper's first parameter, which must be a list.
-fn list_param<'a>(h: &'a Helper, helper: &'static str) -> Result<&'a Vec<Value>, RenderError> {
+fn list_param<'a>(h: &'a Helper, helper: &'static str) -> Result<List<'a>, RenderError> {
     let list = h
         .param(0)
         .ok_or(RenderErrorReason::ParamNotFoundForIndex(helper, 0))?
         .value();
-    list.as_array()
-        .ok_or_else(|| other(format!("{helper}: expected a list, got {list}")))
+    List::of(list).ok_or_else(|| other(format!("{helper}: expected a list, got {list}")))
 }
 
 fn other(message: String) -> RenderError {
@@ -360,9 +362,14 @@ fn some(
             .ok_or_else(|| other(format!("some: {} is not a field name", pair[0].value())))?;
         conditions.push((field, pair[1].value()));
     }
-    let found = items
-        .iter()
-        .any(|item| conditions.iter().all(|(f, v)| item.get(f) == Some(v)));
+    let mut found = false;
+    for item in items.iter() {
+        let item = item?;
+        if conditions.iter().all(|(f, v)| item.get(f) == Some(v)) {
+            found = true;
+            break;
+        }
+    }
     out.write(if found { "true" } else { "" })?;
     Ok(())
 }
@@ -508,7 +515,7 @@ fn lines(
             if i > 0 {
                 out.write(&sep)?;
             }
-            out.write(text_of(item)?)?;
+            out.write(text_of(&*item?)?)?;
         }
         return Ok(());
     }
@@ -518,7 +525,8 @@ fn lines(
         if i > 0 {
             buf.push_str(&sep);
         }
-        let text = text_of(item)?;
+        let item = item?;
+        let text = text_of(&item)?;
         let net = if needs_net {
             Some(item_prefix(text)?)
         } else {

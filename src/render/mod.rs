@@ -13,6 +13,7 @@ pub mod checkpoint;
 pub mod chunk;
 pub mod context;
 pub mod helpers;
+pub mod items;
 pub mod linux;
 pub mod names;
 pub mod nsg;
@@ -235,6 +236,17 @@ impl Engine {
     }
 
     fn render_target(&self, job: &Job<'_>, target: &'static Target, sink: &dyn Sink) -> Result<()> {
+        // The context's item lists are walked one item at a time while its
+        // files render, and released after.
+        items::scope(|| self.render_context(job, target, sink))
+    }
+
+    fn render_context(
+        &self,
+        job: &Job<'_>,
+        target: &'static Target,
+        sink: &dyn Sink,
+    ) -> Result<()> {
         let root = (target.context)(job, target)?;
         let specs: Vec<&FileSpec> = target
             .files
@@ -243,20 +255,20 @@ impl Engine {
             .collect();
         // Per-rule files first, each from a small context of its own; a
         // per-family context carries the rule without its prefix lists.
-        let empty = Vec::new();
-        let rules = root["rules"].as_array().unwrap_or(&empty);
+        let rules = items::List::of(&root["rules"]);
         for spec in specs
             .iter()
             .filter(|s| matches!(s.each, Each::Rule | Each::RuleFamily))
         {
-            for rule in rules {
+            for rule in rules.iter().flat_map(items::List::iter) {
+                let rule = rule.map_err(|e| self.template_error(spec.template, e))?;
                 if spec.each == Each::Rule {
-                    let ctx = with(&root, [("rule", rule.clone())]);
+                    let ctx = with(&root, [("rule", rule.into_owned())]);
                     self.emit(target, spec, &ctx.into(), sink)?;
                     continue;
                 }
-                let head = without(rule, &["families", "delta_families"]);
-                for family in rule["families"].as_array().unwrap_or(&empty) {
+                let head = without(&rule, &["families", "delta_families"]);
+                for family in rule["families"].as_array().into_iter().flatten() {
                     let ctx = with(&root, [("rule", head.clone()), ("family", family.clone())]);
                     self.emit(target, spec, &ctx.into(), sink)?;
                 }
@@ -267,8 +279,12 @@ impl Engine {
         for spec in &specs {
             let Each::Item(key) = spec.each else { continue };
             let base = only(&root, &["tool", "source", "previous"]);
-            for item in root[key].as_array().unwrap_or(&empty) {
-                let ctx = with(&base, [("item", item.clone())]);
+            for item in items::List::of(&root[key])
+                .iter()
+                .flat_map(items::List::iter)
+            {
+                let item = item.map_err(|e| self.template_error(spec.template, e))?;
+                let ctx = with(&base, [("item", item.into_owned())]);
                 self.emit(target, spec, &ctx.into(), sink)?;
             }
         }

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::error::Result;
 use crate::policy::Unmatched;
+use crate::render::items::Items;
 use crate::render::{Job, PlanHead, Target, context_value};
 use crate::select::SelectedRule;
 use serde::Serialize;
@@ -63,7 +64,7 @@ pub struct Ipt<'a> {
     pub unmatched: &'static str,
     /// One set per rule and family with addresses, in the policy file's
     /// rule order, IPv4 before IPv6.
-    pub sets: Vec<IpSet>,
+    pub sets: Items<IpSet>,
     /// The IPv4 rules (`iptables`).
     pub v4: IptFamily,
     /// The IPv6 rules (`ip6tables`).
@@ -330,7 +331,7 @@ fn build_with<'a>(
             chain: &options.chain,
             tmp_suffix: IPSET_TMP_SUFFIX,
             unmatched: options.unmatched.as_str(),
-            sets,
+            sets: sets.into(),
             v4: IptFamily {
                 chains: v4,
                 tool: syntax::tool(Family::V4),

@@ -13,7 +13,7 @@ use super::internal;
 use super::names::FIRST_POLICY_ID;
 use super::plan::{Delta, Edl, Families, Group, LocalSide, Plan, Policy, Service};
 use crate::error::Result;
-use crate::render::context::Drain;
+use crate::render::items::Items;
 use crate::render::profile::PlanReads;
 use crate::render::{Job, PlanHead, PolicyContext, Target, context_value};
 use serde::Serialize;
@@ -86,23 +86,22 @@ pub struct VendorContext<'a> {
     pub delta: Option<Delta>,
 }
 
-/// A [`Plan`] as the context holds it, field for field. Its lists are
-/// written item by item and each item freed once written, so that with
-/// `--all-tags` the plan and its JSON copy are not resident together.
+/// A [`Plan`] as the context holds it, field for field; templates walk its
+/// lists one item at a time (see [`Items`]).
 #[derive(Serialize)]
 pub struct PlanOut {
     /// [`Plan::addresses`].
     pub addresses: FamiliesOut,
     /// [`Plan::groups`].
-    pub groups: Drain<Group>,
+    pub groups: Items<Group>,
     /// [`Plan::locals`].
-    pub locals: Drain<LocalSide>,
+    pub locals: Items<LocalSide>,
     /// [`Plan::services`].
-    pub services: Drain<Service>,
+    pub services: Items<Service>,
     /// [`Plan::policies`].
-    pub policies: Drain<Policy>,
+    pub policies: Items<Policy>,
     /// [`Plan::edls`].
-    pub edls: Drain<Edl>,
+    pub edls: Items<Edl>,
     /// [`Plan::edl_entries`].
     pub edl_entries: usize,
     /// [`Plan::entries`].
@@ -115,9 +114,9 @@ pub struct PlanOut {
 #[derive(Serialize)]
 pub struct FamiliesOut {
     /// [`Families::v4`].
-    pub v4: Drain<String>,
+    pub v4: Items<String>,
     /// [`Families::v6`].
-    pub v6: Drain<String>,
+    pub v6: Items<String>,
     /// [`Families::count`].
     pub count: usize,
 }
@@ -137,15 +136,15 @@ impl From<Plan> for PlanOut {
         } = plan;
         PlanOut {
             addresses: FamiliesOut {
-                v4: Drain::new(v4),
-                v6: Drain::new(v6),
+                v4: Items::new(v4),
+                v6: Items::new(v6),
                 count,
             },
-            groups: Drain::new(groups),
-            locals: Drain::new(locals),
-            services: Drain::new(services),
-            policies: Drain::new(policies),
-            edls: Drain::new(edls),
+            groups: Items::new(groups),
+            locals: Items::new(locals),
+            services: Items::new(services),
+            policies: Items::new(policies),
+            edls: Items::new(edls),
             edl_entries,
             entries,
             elements,
