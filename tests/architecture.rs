@@ -289,6 +289,9 @@ fn json_type(ty: &str) -> String {
         .replace("&'static ", "")
         .replace("<'a>", "");
     let ty = ty.trim_start_matches('&');
+    if ty == "Lazy<SetDefinitions>" {
+        return "list of text, walked one at a time".into();
+    }
     if let Some(inner) = ty.strip_prefix("Items<").and_then(|t| t.strip_suffix('>')) {
         return format!("list of {}, walked one at a time", json_type(inner));
     }

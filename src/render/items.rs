@@ -3,11 +3,12 @@
 //! With `--all-tags` a context holds thousands of rules, groups and
 //! policies. As one JSON value they took tens of megabytes: every object is a
 //! B-tree of its keys, several times the size of the typed item it came from.
-//! An [`Items`] list keeps its typed items instead. While a target renders
-//! (inside [`scope`]) it serialises as a small handle, and `each`, `len`,
-//! `some` and `lines` turn one item at a time into JSON as the template
-//! reaches it, so the JSON of the whole list never exists at once. Outside a
-//! render it serialises as a plain list.
+//! An [`Items`] list keeps its typed items instead, and a [`Lazy`] list
+//! makes each item only when asked (the nftables set definitions, megabytes
+//! of text). While a target renders (inside [`scope`]) either serialises as
+//! a small handle, and `each`, `len`, `some` and `lines` turn one item at a
+//! time into JSON as the template reaches it, so the JSON of the whole list
+//! never exists at once. Outside a render they serialise as plain lists.
 //!
 //! A template sees a handle as it sees a list through those helpers, and
 //! `{{#if list}}` is false for an empty list as for any (an empty [`Items`]
@@ -122,35 +123,74 @@ pub fn scope<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
+/// Register `source` with the render open on this thread, if one is: the
+/// number of its handle.
+fn register(source: impl FnOnce() -> Arc<dyn Source>) -> Option<u64> {
+    OPEN.with_borrow_mut(|open| {
+        (open.depth > 0).then(|| {
+            let number = NEXT.fetch_add(1, Ordering::Relaxed);
+            open.lists.push((number, source()));
+            number
+        })
+    })
+}
+
+/// A handle to a registered list.
+fn handle<S: serde::Serializer>(number: u64, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(Some(1))?;
+    map.serialize_entry(HANDLE, &number)?;
+    map.end()
+}
+
 impl<T: Serialize + Send + Sync + 'static> Serialize for Items<T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::{SerializeMap, SerializeSeq};
-        let number = (!self.0.is_empty())
-            .then(|| {
-                OPEN.with_borrow_mut(|open| {
-                    (open.depth > 0).then(|| {
-                        let number = NEXT.fetch_add(1, Ordering::Relaxed);
-                        let source: Arc<dyn Source> = self.0.clone();
-                        open.lists.push((number, source));
-                        number
-                    })
-                })
-            })
+        use serde::ser::SerializeSeq;
+        let registered = (!self.0.is_empty())
+            .then(|| register(|| self.0.clone()))
             .flatten();
-        match number {
-            Some(number) => {
-                let mut map = s.serialize_map(Some(1))?;
-                map.serialize_entry(HANDLE, &number)?;
-                map.end()
-            }
-            None => {
-                let mut seq = s.serialize_seq(Some(self.0.len()))?;
-                for item in self.0.iter() {
-                    seq.serialize_element(item)?;
-                }
-                seq.end()
-            }
+        if let Some(number) = registered {
+            return handle(number, s);
         }
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for item in self.0.iter() {
+            seq.serialize_element(item)?;
+        }
+        seq.end()
+    }
+}
+
+/// A list whose items a [`Source`] of its own makes, one at a time, as a
+/// template reaches them: walked like [`Items`], and outside a render
+/// serialised as the plain list of what the source makes.
+pub struct Lazy<S>(Arc<S>);
+
+impl<S> Lazy<S> {
+    /// The list `source` makes.
+    pub fn new(source: S) -> Lazy<S> {
+        Lazy(Arc::new(source))
+    }
+
+    /// The source, for Rust code.
+    pub fn source(&self) -> &S {
+        &self.0
+    }
+}
+
+impl<S: Source + 'static> Serialize for Lazy<S> {
+    fn serialize<Ser: serde::Serializer>(&self, s: Ser) -> Result<Ser::Ok, Ser::Error> {
+        use serde::ser::{Error, SerializeSeq};
+        let registered = (!self.0.is_empty())
+            .then(|| register(|| self.0.clone()))
+            .flatten();
+        if let Some(number) = registered {
+            return handle(number, s);
+        }
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for i in 0..self.0.len() {
+            seq.serialize_element(&self.0.value(i).map_err(Ser::Error::custom)?)?;
+        }
+        seq.end()
     }
 }
 
@@ -436,6 +476,48 @@ mod tests {
         let (walked, plain) = both("{{rules.[0].name}}");
         assert_eq!(plain.as_deref(), Ok("a"));
         assert!(walked.is_err(), "{walked:?}");
+    }
+
+    /// Makes `n` texts, counting what it made.
+    struct Made(usize, std::sync::atomic::AtomicUsize);
+
+    impl Source for Made {
+        fn len(&self) -> usize {
+            self.0
+        }
+
+        fn value(&self, index: usize) -> serde_json::Result<Value> {
+            self.1.fetch_add(1, Ordering::Relaxed);
+            Ok(Value::String(format!("<{index}>")))
+        }
+    }
+
+    #[test]
+    fn a_lazy_list_makes_its_items_as_the_template_reaches_them() {
+        #[derive(Serialize)]
+        struct Texts {
+            texts: Lazy<Made>,
+        }
+        let texts = || Texts {
+            texts: Lazy::new(Made(3, Default::default())),
+        };
+        let hb = crate::render::registry();
+        let template = "{{lines texts sep=\",\"}}|{{#each texts}}{{this}}{{/each}}";
+        let plain = hb.render_template(template, &texts()).unwrap();
+        assert_eq!(plain, "<0>,<1>,<2>|<0><1><2>");
+        let ctx = texts();
+        let walked = scope(|| {
+            let value = serde_json::to_value(&ctx).unwrap();
+            assert!(
+                value["texts"].is_object(),
+                "a handle, not the list: {value}"
+            );
+            assert_eq!(ctx.texts.source().1.load(Ordering::Relaxed), 0);
+            hb.render_template(template, &value).unwrap()
+        });
+        assert_eq!(walked, plain);
+        // Each walk made each item once.
+        assert_eq!(ctx.texts.source().1.load(Ordering::Relaxed), 6);
     }
 
     #[test]

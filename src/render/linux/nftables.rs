@@ -8,10 +8,13 @@
 //! place where this target's rule syntax lives outside the templates.
 
 use super::{
-    Family, Hook, SetNames, clean, gone_sets, has, limit, plan, set_delta, with_set_names,
+    Family, Hook, SetNames, clean, gone_sets, has, limit, plan, provenance_lines, rule_label,
+    set_delta, with_set_names,
 };
 use crate::error::Result;
 use crate::policy::Unmatched;
+use crate::render::context::PrefixList;
+use crate::render::items::{Lazy, Source};
 use crate::render::{Job, PlanHead, Target, context_value};
 use crate::select::SelectedRule;
 use rayon::prelude::*;
@@ -58,7 +61,7 @@ pub struct Nft<'a> {
     /// `set NAME { type ...; flags interval; comment "..."; elements = {...} }`
     /// indented for the inside of the table. One per rule and family with
     /// addresses, in the policy file's rule order, IPv4 before IPv6.
-    pub sets: SetDefinitions<'a>,
+    pub sets: Lazy<SetDefinitions>,
     /// The base chains, one per hook: input, forward, output.
     pub chains: Vec<NftChain>,
     /// Null without a previous release; else what changed since it.
@@ -124,38 +127,35 @@ struct NftSet<'a> {
     sel: &'a SelectedRule<'a>,
 }
 
-/// The sets' definitions (`nft.sets`), serialized as a list of strings.
+/// The sets' definitions (`nft.sets`): a list of texts, each written as the
+/// template reaches it (see [`Lazy`]).
 ///
-/// With `--all-tags` they run to megabytes, so their text is written only
-/// while the context is serialized, a chunk of sets at a time and each chunk
-/// in parallel: the text exists once, in the serialized context, rather than
-/// also here.
-pub struct SetDefinitions<'a> {
-    sets: Vec<NftSet<'a>>,
-    /// Each rule's provenance comment, quoted, by the rule's position.
-    comments: Vec<String>,
+/// With `--all-tags` they run to megabytes; written one at a time, straight
+/// into the output, their text never exists whole.
+pub struct SetDefinitions {
+    sets: Vec<SetText>,
 }
 
-impl SetDefinitions<'_> {
-    /// Sets written at once: enough to keep every thread busy, few enough
-    /// that the chunk's text stays small next to the whole.
-    const CHUNK: usize = 128;
+/// What one set's definition is written from.
+struct SetText {
+    name: String,
+    family: Family,
+    /// The rule's name, with its description, cleaned.
+    label: String,
+    /// The rule's tags, one line each.
+    provenance: Vec<String>,
+    /// The set's comment, quoted.
+    comment: String,
+    prefixes: PrefixList,
 }
 
-impl Serialize for SetDefinitions<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = serializer.serialize_seq(Some(self.sets.len()))?;
-        for chunk in self.sets.chunks(Self::CHUNK) {
-            let texts: Vec<String> = chunk
-                .par_iter()
-                .map(|set| syntax::set_definition(set, &self.comments[set.index]))
-                .collect();
-            for text in &texts {
-                seq.serialize_element(text)?;
-            }
-        }
-        seq.end()
+impl Source for SetDefinitions {
+    fn len(&self) -> usize {
+        self.sets.len()
+    }
+
+    fn value(&self, index: usize) -> serde_json::Result<Value> {
+        Ok(Value::String(syntax::set_definition(&self.sets[index])))
     }
 }
 
@@ -252,7 +252,19 @@ fn build_with<'a>(
             policy: if drop { "drop" } else { "accept" },
             unmatched: options.unmatched.as_str(),
             comment,
-            sets: SetDefinitions { sets, comments },
+            sets: Lazy::new(SetDefinitions {
+                sets: sets
+                    .par_iter()
+                    .map(|s| SetText {
+                        name: s.name.clone(),
+                        family: s.family,
+                        label: rule_label(s.sel),
+                        provenance: provenance_lines(s.sel),
+                        comment: comments[s.index].clone(),
+                        prefixes: PrefixList::of(&s.sel.set, s.family.slot()),
+                    })
+                    .collect(),
+            }),
             chains,
             delta,
         },

@@ -4,12 +4,13 @@
 //! walks them), the exempt lines and the priority. The table, the chains
 //! around the lines and the delta's element lists are the templates'.
 
-use super::{NFT_MAX_COMMENT, NftSet};
+use super::{NFT_MAX_COMMENT, SetText};
 use crate::policy::{Action, Protocol};
 use crate::prefix::{push_v4_prefix, push_v6_prefix};
 use crate::render::Job;
+use crate::render::context::PrefixList;
 use crate::render::helpers::Quote;
-use crate::render::linux::{Family, Hook, Match, provenance, provenance_lines, rule_label};
+use crate::render::linux::{Family, Hook, Match, provenance};
 use crate::select::SelectedRule;
 
 /// A rule's provenance comment, quoted for nft.
@@ -18,42 +19,53 @@ pub(super) fn comment(sel: &SelectedRule<'_>, job: &Job<'_>) -> String {
 }
 
 /// The set's definition inside the table, with its provenance in
-/// comments, written straight from the address set (no list of strings).
-/// `comment` is the set's comment, quoted.
-pub(super) fn set_definition(set: &NftSet<'_>, comment: &str) -> String {
-    let mut text = String::new();
-    let out = &mut text;
-    let (kind, v4, v6) = match set.family {
-        Family::V4 => ("ipv4_addr", set.sel.set.v4.prefixes(), Vec::new()),
-        Family::V6 => ("ipv6_addr", Vec::new(), set.sel.set.v6.prefixes()),
+/// comments, written straight from the prefixes' numbers.
+pub(super) fn set_definition(set: &SetText) -> String {
+    let kind = match set.family {
+        Family::V4 => "ipv4_addr",
+        Family::V6 => "ipv6_addr",
     };
-    let count = v4.len() + v6.len();
+    let count = set.prefixes.len();
+    // Room for the whole definition at once (an element is at most 22
+    // bytes with its separator in IPv4, 47 in IPv6).
+    let per_element = match set.family {
+        Family::V4 => 22,
+        Family::V6 => 47,
+    };
+    let mut text = String::with_capacity(512 + set.comment.len() + per_element * count);
+    let out = &mut text;
     out.push_str("\n\t# rule ");
-    Quote::Comment.write(&rule_label(set.sel), out);
+    Quote::Comment.write(&set.label, out);
     out.push_str(&format!(": {count} prefixes, from\n"));
-    for line in provenance_lines(set.sel) {
+    for line in &set.provenance {
         out.push_str("\t#   ");
-        Quote::Comment.write(&line, out);
+        Quote::Comment.write(line, out);
         out.push('\n');
     }
     out.push_str(&format!(
         "\tset {} {{\n\t\ttype {kind}\n\t\tflags interval\n\t\tcomment ",
         set.name
     ));
-    out.push_str(comment);
+    out.push_str(&set.comment);
     out.push_str("\n\t\telements = {\n");
     let mut first = true;
     let mut element = |out: &mut String| {
         out.push_str(if first { "\t\t\t" } else { ",\n\t\t\t" });
         first = false;
     };
-    for (addr, len) in v4 {
-        element(out);
-        push_v4_prefix(out, addr, len);
-    }
-    for (addr, len) in v6 {
-        element(out);
-        push_v6_prefix(out, addr, len);
+    match &set.prefixes {
+        PrefixList::V4(list) => {
+            for &(addr, len) in list {
+                element(out);
+                push_v4_prefix(out, addr, len);
+            }
+        }
+        PrefixList::V6(list) => {
+            for &(addr, len) in list {
+                element(out);
+                push_v6_prefix(out, addr, len);
+            }
+        }
     }
     out.push_str("\n\t\t}\n\t}\n");
     text
