@@ -204,7 +204,7 @@ impl Staging {
             Err(e) => return Err(Error::io("cannot create", &path, e)),
         };
         let mut writer = Hashing {
-            inner: std::io::BufWriter::with_capacity(1 << 16, file),
+            inner: std::io::BufWriter::with_capacity(1 << 16, EarlyWriteback::new(file)),
             hash: Sha256::new(),
             bytes: 0,
         };
@@ -329,6 +329,56 @@ impl<W: Write> Write for Hashing<W> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.inner.flush()
+    }
+}
+
+/// A staged file that asks the kernel to start writing each megabyte to
+/// disk as soon as it is written, so that the flush before the swap waits
+/// for little: an all-tags nftables ruleset is 5 MB, and flushing it whole
+/// at the end took a tenth of the build.
+struct EarlyWriteback {
+    file: File,
+    written: u64,
+    started: u64,
+}
+
+impl EarlyWriteback {
+    const STEP: u64 = 1 << 20;
+
+    fn new(file: File) -> EarlyWriteback {
+        EarlyWriteback {
+            file,
+            written: 0,
+            started: 0,
+        }
+    }
+}
+
+impl Write for EarlyWriteback {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.written += n as u64;
+        if self.written - self.started >= Self::STEP {
+            use std::os::fd::AsRawFd;
+            // SAFETY: the descriptor is this open file's; the call only
+            // starts writeback of a range of it and touches no memory.
+            // Failing to start it early is harmless: the flush before the
+            // swap writes everything anyway.
+            unsafe {
+                libc::sync_file_range(
+                    self.file.as_raw_fd(),
+                    self.started as libc::off64_t,
+                    (self.written - self.started) as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                );
+            }
+            self.started = self.written;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
     }
 }
 
