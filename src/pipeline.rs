@@ -242,7 +242,7 @@ fn policy_for(
 struct Manifest<'a> {
     tool: &'static str,
     version: &'static str,
-    input: ManifestInput<'a>,
+    input: ManifestInput,
     policy: ManifestPolicy<'a>,
     all_tags: bool,
     previous: Option<ManifestPrevious<'a>>,
@@ -257,13 +257,27 @@ struct ManifestPrevious<'a> {
     sha256: &'a str,
 }
 
+/// The manifest's `input`: the release the outputs were built from, where
+/// it was read, and its digest.
 #[derive(Serialize)]
-struct ManifestInput<'a> {
-    file: &'a str,
-    path: &'a str,
-    cloud: &'a str,
+pub struct ManifestInput {
+    file: String,
+    path: String,
+    cloud: String,
     change_number: u64,
-    sha256: &'a str,
+    sha256: String,
+}
+
+/// The manifest's `input` for `loaded`, parsed as `file`.
+pub fn manifest_input(loaded: &Loaded, file: &ServiceTags) -> ManifestInput {
+    let p = loaded.provenance(file);
+    ManifestInput {
+        file: p.file,
+        path: loaded.name.clone(),
+        cloud: p.cloud,
+        change_number: p.change_number,
+        sha256: p.sha256,
+    }
 }
 
 #[derive(Serialize)]
@@ -374,13 +388,7 @@ pub fn render_into(inputs: &RenderInputs<'_>, sink: &dyn Sink) -> Result<Rendere
     let manifest = Manifest {
         tool: "tagwall",
         version: env!("CARGO_PKG_VERSION"),
-        input: ManifestInput {
-            file: &input.file,
-            path: &inputs.loaded.name,
-            cloud: &input.cloud,
-            change_number: input.change_number,
-            sha256: &input.sha256,
-        },
+        input: manifest_input(inputs.loaded, inputs.file),
         policy: ManifestPolicy {
             file: &inputs.policy.name,
             sha256: &inputs.policy.sha256,

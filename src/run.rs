@@ -252,13 +252,18 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
         .iter()
         .map(|r| (r.rule.name.clone(), r.set.prefixes()))
         .collect();
-    // Nothing moved since the last run wrote the outputs in place: the same
-    // release, sets and inputs. Rendering again would only re-derive them.
-    let unchanged = record.as_ref().is_some_and(|r| {
-        r.release_sha256 == release_sha256 && r.inputs == inputs && r.applied == applied
+    // A change is a change of addresses: with the same sets from the same
+    // inputs as the outputs in place, nothing is rendered again. The config
+    // files, their deltas and the change report stay as they are (they still
+    // describe the last change of addresses, and the devices hold exactly
+    // these sets); a new release becomes current and the manifest names it.
+    // (A removal withheld by the grace period is a change still under way:
+    // the report says so, so it is rendered.)
+    let addresses_unchanged = record.as_ref().is_some_and(|r| {
+        r.inputs == inputs && r.applied == applied && r.retained == retained_record
     }) && opts.out.join(write::MANIFEST).is_file();
-    if unchanged {
-        return Ok(RunReport {
+    if addresses_unchanged {
+        let report = RunReport {
             release: loaded.provenance(&file),
             previous: None,
             fetched,
@@ -269,7 +274,30 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
             report: None,
             summary: None,
             warnings: selection.warnings.clone(),
-        });
+        };
+        let same_release = record
+            .as_ref()
+            .is_some_and(|r| r.release_sha256 == release_sha256);
+        if same_release || opts.dry_run {
+            return Ok(report);
+        }
+        crate::interrupt::check()?;
+        write::update_manifest_input(&opts.out, &pipeline::manifest_input(&loaded, &file))?;
+        if let Some(c) = &candidate {
+            fetch::admit(&mut state, c, opts.force.contains(&Rail::Older))?;
+        }
+        let new_record = Record {
+            release: state
+                .current()
+                .map(|r| r.file.clone())
+                .unwrap_or_else(|| loaded.published_name()),
+            release_sha256,
+            inputs,
+            applied,
+            retained: retained_record,
+        };
+        state.write_record(RECORD, &new_record)?;
+        return Ok(report);
     }
     // A grace period that kept removed addresses changes what is applied.
     let applied_delta = match (&previous_selection, retained) {

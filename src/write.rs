@@ -382,6 +382,38 @@ impl Write for EarlyWriteback {
     }
 }
 
+/// Put `input` in the manifest of the output folder `out`, in place of the
+/// release it names, and nothing else: for a release that changed no
+/// address, whose outputs are those in place. The manifest is replaced
+/// whole (written beside it, flushed, renamed over it).
+pub fn update_manifest_input<I: Serialize>(out: &Path, input: &I) -> Result<()> {
+    let path = out.join(MANIFEST);
+    let bytes = fs::read(&path).map_err(|e| Error::io("cannot read", &path, e))?;
+    let bad = |message: String| Error::Output {
+        path: path.clone(),
+        message,
+    };
+    let mut doc: serde_json::Value = serde_json::from_slice(&bytes)
+        .map_err(|e| bad(format!("is not a tagwall manifest: {e}")))?;
+    if doc["tool"] != "tagwall" {
+        return Err(bad("is not a tagwall manifest".into()));
+    }
+    doc["input"] =
+        serde_json::to_value(input).map_err(|e| bad(format!("cannot build the manifest: {e}")))?;
+    let mut text = serde_json::to_vec_pretty(&doc).unwrap_or_default();
+    text.push(b'\n');
+    let mut staged = tempfile::NamedTempFile::new_in(out)
+        .map_err(|e| Error::io("cannot create a file in", out, e))?;
+    staged
+        .write_all(&text)
+        .and_then(|()| staged.as_file().sync_all())
+        .map_err(|e| Error::io("cannot write", staged.path(), e))?;
+    staged
+        .persist(&path)
+        .map_err(|e| Error::io("cannot replace", &path, e.error))?;
+    sync_dir(out)
+}
+
 /// Refuse to replace anything that is not a tagwall output folder.
 fn check_replaceable(out: &Path) -> Result<()> {
     let refuse = |message: &str| Error::Output {

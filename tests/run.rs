@@ -545,3 +545,108 @@ fn a_republished_release_is_refused_before_anything_is_written() {
     assert_eq!(code, 1, "{err}");
     whole(&d.join("out"));
 }
+
+/// The config files of an output folder, with their modification times: all
+/// but the manifest, which names the release.
+fn configs(out: &Path) -> Vec<(PathBuf, Vec<u8>, std::time::SystemTime)> {
+    let mut files = snapshot(out);
+    files.retain(|(rel, _, _)| rel != Path::new("manifest.json"));
+    files
+}
+
+fn manifest_input(out: &Path) -> Value {
+    let m: Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    m["input"].clone()
+}
+
+/// public_20250811 under `change_number`, with the first prefix of
+/// AzureActiveDirectory listed as its two halves (the tag's changeNumber
+/// raised): the same addresses.
+fn reaggregated(change_number: u64) -> Vec<u8> {
+    let mut doc: Value = serde_json::from_slice(&release("public_20250811.json")).unwrap();
+    doc["changeNumber"] = json!(change_number);
+    let aad = doc["values"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|t| t["name"] == "AzureActiveDirectory")
+        .unwrap();
+    let tag_change = aad["properties"]["changeNumber"].as_u64().unwrap();
+    aad["properties"]["changeNumber"] = json!(tag_change + 1);
+    let list = aad["properties"]["addressPrefixes"].as_array_mut().unwrap();
+    let net: ipnet::IpNet = list[0].as_str().unwrap().parse().unwrap();
+    assert!(net.prefix_len() < net.max_prefix_len());
+    let halves: Vec<Value> = net
+        .subnets(net.prefix_len() + 1)
+        .unwrap()
+        .map(|h| json!(h.to_string()))
+        .collect();
+    list.splice(0..=0, halves);
+    serde_json::to_vec_pretty(&doc).unwrap()
+}
+
+#[test]
+fn a_release_that_changes_no_address_is_no_change() {
+    for (first, second, policy) in [
+        // Real: two Government releases that differ in their changeNumber only.
+        (
+            (
+                "ServiceTags_AzureGovernment_20250811.json",
+                std::fs::read(common::release("ServiceTags_AzureGovernment_20250811.json"))
+                    .unwrap(),
+            ),
+            (
+                "ServiceTags_AzureGovernment_20250818.json",
+                std::fs::read(common::release("ServiceTags_AzureGovernment_20250818.json"))
+                    .unwrap(),
+            ),
+            "[[rule]]\nname = \"AllowAAD\"\npriority = 150\ntags = [\"AzureActiveDirectory\"]\nports = [443]\n\n\
+             [[rule]]\nname = \"AllowMCR\"\npriority = 151\ntags = [\"MicrosoftContainerRegistry\"]\nports = [443]\n",
+        ),
+        // A release that only re-aggregates a tag of the default policy.
+        (
+            (N0811, release("public_20250811.json")),
+            (N0818, reaggregated(367)),
+            "",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut args = vec![];
+        if !policy.is_empty() {
+            std::fs::write(d.join("policy.toml"), policy).unwrap();
+            args.extend(["--config", "policy.toml", "--cloud", "usgov"]);
+        }
+        let hook = format!("echo fired >> {}", d.join("hook.txt").display());
+        args.extend(["--on-change", &hook]);
+        let mirror = Mirror::new(first.0, first.1);
+        let (code, err) = run_in(d, &mirror.url(), &args);
+        assert_eq!(code, 1, "{err}");
+        assert!(d.join("hook.txt").is_file());
+        std::fs::remove_file(d.join("hook.txt")).unwrap();
+        let before = configs(&d.join("out"));
+
+        mirror.serve(second.0, second.1);
+        let (code, err) = run_in(d, &mirror.url(), &args);
+        assert_eq!(code, 0, "{}: {err}", second.0);
+        assert!(err.contains("no address of the policy changed"), "{err}");
+        assert!(!d.join("hook.txt").exists(), "on_change fired");
+        assert!(
+            configs(&d.join("out")) == before,
+            "{}: a config file was rewritten",
+            second.0
+        );
+        // The release is current, and the manifest names it.
+        let index: Value =
+            serde_json::from_slice(&std::fs::read(d.join("state/index.json")).unwrap()).unwrap();
+        assert_eq!(index["current"], second.0);
+        assert_eq!(manifest_input(&d.join("out"))["file"], second.0);
+        whole(&d.join("out"));
+
+        // Run again: the same release, nothing to do.
+        let (code, err) = run_in(d, &mirror.url(), &args);
+        assert_eq!(code, 0, "{err}");
+        assert!(configs(&d.join("out")) == before);
+    }
+}

@@ -73,7 +73,17 @@ pub fn execute(args: RunArgs, quiet: bool) -> Result<i32> {
         (false, false) => "left unchanged",
     };
     let out = &opts.out;
-    note(quiet, &format!("{verb} {} for {release}", out.display()));
+    if report.fetched == Fetched::New && !report.changed {
+        note(
+            quiet,
+            &format!(
+                "no address of the policy changed: {verb} {} (its manifest names {release})",
+                out.display()
+            ),
+        );
+    } else {
+        note(quiet, &format!("{verb} {} for {release}", out.display()));
+    }
     if report.written
         && let Some(command) = on_change
     {

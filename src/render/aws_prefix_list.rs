@@ -195,30 +195,26 @@ fn check(target: &Target, lists: &[Object]) -> Result<()> {
     Ok(())
 }
 
-/// Descriptions and tags, from the rule and the release.
+/// Descriptions and tags, from the rule and the cloud. They name no
+/// release: a release that changes no address changes no call.
 struct Describe {
     cloud: String,
-    change_number: u64,
-    file: String,
 }
 
 impl Describe {
     fn new(job: &Job<'_>) -> Describe {
         Describe {
             cloud: job.provenance.cloud.clone(),
-            change_number: job.provenance.change_number,
-            file: job.provenance.file.clone(),
         }
     }
 
     /// The description of every entry of `list`.
     fn entry(&self, list: &Object) -> String {
         let text = format!(
-            "{}: {} ({} #{}, tagwall)",
+            "{}: {} ({}, tagwall)",
             list.rule,
             list.tags.join(" "),
             self.cloud,
-            self.change_number
         );
         safe_text(&text, MAX_DESCRIPTION)
     }
@@ -229,8 +225,7 @@ impl Describe {
             tag("generator", "tagwall".to_string()),
             tag("tagwall-rule", tag_text(&list.rule)),
             tag("tagwall-service-tags", tag_text(&list.tags.join(" "))),
-            tag("tagwall-source", tag_text(&self.file)),
-            tag("tagwall-change-number", self.change_number.to_string()),
+            tag("tagwall-cloud", tag_text(&self.cloud)),
         ]
     }
 }

@@ -168,12 +168,8 @@ fn ip_group(job: &Job<'_>, g: &Object, depends_on: Option<&str>) -> IpGroup {
             value: tag_value(&g.tags.join(" ")),
         },
         AzureTag {
-            key: "tagwall-source",
-            value: tag_value(&provenance.file),
-        },
-        AzureTag {
-            key: "tagwall-change-number",
-            value: provenance.change_number.to_string(),
+            key: "tagwall-cloud",
+            value: tag_value(&provenance.cloud),
         },
     ];
     IpGroup {

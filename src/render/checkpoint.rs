@@ -133,7 +133,7 @@ pub struct CpRule {
     pub members: Members,
     /// The local prefixes, members of `local_group`.
     pub local: Members,
-    /// `<rule>: <description> [<tags>] (<cloud> #<changeNumber>, tagwall)`,
+    /// `<rule>: <description> [<tags>] (<cloud>, tagwall)`,
     /// at most [`MAX_COMMENT`] characters.
     pub comments: String,
     /// One access rule per direction.
@@ -205,10 +205,7 @@ pub struct CheckpointContext<'a> {
 /// The context for the `checkpoint` templates.
 pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
     let policy = PolicyContext::new(job, target)?;
-    let comment = format!(
-        "tagwall {} {}",
-        job.provenance.cloud, job.provenance.change_number
-    );
+    let comment = format!("tagwall {}", job.provenance.cloud);
     let now = {
         let idents = policy.rules.items();
         let rules = job.selection.rules.iter().zip(idents.iter());
@@ -284,11 +281,10 @@ fn cp_rule(
     let tags: Vec<&str> = sel.tags.iter().map(|t| t.name.as_str()).collect();
     let head = rule.description.clone().unwrap_or_else(|| tags.join(", "));
     let comments = clean(&format!(
-        "{}: {head} [{}] ({} #{}, tagwall)",
+        "{}: {head} [{}] ({}, tagwall)",
         rule.name,
         tags.join(", "),
         job.provenance.cloud,
-        job.provenance.change_number
     ));
     let access = rule
         .direction

@@ -269,7 +269,7 @@ fn description(job: &Job<'_>, sel: &SelectedRule<'_>, what: &str) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     });
-    let text = format!("{head}: {what} ({} #{}, tagwall)", p.cloud, p.change_number);
+    let text = format!("{head}: {what} ({}, tagwall)", p.cloud);
     text.chars()
         .map(|c| {
             if crate::model::is_unsafe_char(c) {

@@ -141,7 +141,7 @@ pub struct IpSet {
     /// The rule's name, with its description when the policy gives one.
     pub rule: String,
     /// Where the addresses come from, one line per tag:
-    /// `NAME (region R, changeNumber N)` or `NAME (global, changeNumber N)`.
+    /// `NAME (region R)` or `NAME (global)`.
     pub tags: Vec<String>,
     /// The set's prefixes.
     pub prefixes: Vec<String>,

@@ -158,19 +158,13 @@ fn clean(text: &str, max: usize) -> String {
     text.chars().map(dq_char).take(max).collect()
 }
 
-/// A comment that says where a rule's addresses come from, within `max` bytes:
-/// the rule, its tags with their change numbers, the cloud and the file's change number.
+/// A comment that says where a rule's addresses come from, within `max`
+/// bytes: the rule, its tags and the cloud (no release: it changes when the
+/// addresses do, not every week).
 fn provenance(sel: &SelectedRule<'_>, job: &Job<'_>, max: usize) -> String {
     let head = format!("{}: ", sel.rule.name);
-    let tail = format!(
-        "; {} changeNumber {}",
-        job.provenance.cloud, job.provenance.change_number
-    );
-    let tags: Vec<String> = sel
-        .tags
-        .iter()
-        .map(|t| format!("{} ({})", t.name, t.change_number))
-        .collect();
+    let tail = format!("; {}", job.provenance.cloud);
+    let tags: Vec<&str> = sel.tags.iter().map(|t| t.name.as_str()).collect();
     let mut kept = tags.len();
     let text = loop {
         let mut text = head.clone() + &tags[..kept].join(", ");
@@ -192,12 +186,11 @@ fn provenance_lines(sel: &SelectedRule<'_>) -> Vec<String> {
     sel.tags
         .iter()
         .map(|t| {
-            let region = if t.region.is_empty() {
-                "global".to_string()
+            if t.region.is_empty() {
+                format!("{} (global)", t.name)
             } else {
-                format!("region {}", t.region)
-            };
-            format!("{} ({region}, changeNumber {})", t.name, t.change_number)
+                format!("{} (region {})", t.name, t.region)
+            }
         })
         .collect()
 }

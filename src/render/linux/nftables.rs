@@ -238,10 +238,7 @@ fn build_with<'a>(
         NftDelta { patch, sets }
     });
     let comment = clean(
-        &format!(
-            "tagwall: {} ({} changeNumber {})",
-            job.provenance.file, job.provenance.cloud, job.provenance.change_number
-        ),
+        &format!("tagwall: {} cloud Service Tags", job.provenance.cloud),
         NFT_MAX_COMMENT,
     );
     Ok(NftablesContext {

@@ -125,7 +125,7 @@ impl<'a> Builder<'a> {
         let tags = sr
             .tags
             .iter()
-            .map(|t| format!("{} (changeNumber {})", t.name, t.change_number))
+            .map(|t| t.name.as_str())
             .collect::<Vec<_>>()
             .join(", ");
         let local = self.local_side(rule)?;
@@ -276,11 +276,10 @@ impl<'a> Builder<'a> {
         };
         let group_note = note(
             &format!(
-                "{} {}: {tags} - {} changeNumber {}",
+                "{} {}: {tags} - {}",
                 rule.name,
                 family_name(v6),
                 self.prov.cloud,
-                self.prov.change_number
             ),
             self.sizes.comment,
         );
