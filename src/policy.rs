@@ -72,6 +72,21 @@ pub struct RunSettings {
     /// Hosts besides download.microsoft.com that links and redirects may lead to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_hosts: Option<Vec<String>>,
+    /// A folder of templates that replace the built-in ones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub templates: Option<std::path::PathBuf>,
+    /// PEM files of extra certificate authorities to trust.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_certs: Option<Vec<std::path::PathBuf>>,
+    /// Plain http to hosts that are not loopback addresses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_http: Option<bool>,
+    /// Seconds one whole request may take.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    /// Retries after a failed attempt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retries: Option<u32>,
 }
 
 impl RunSettings {

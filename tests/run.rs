@@ -352,11 +352,16 @@ fn config_file_settings_apply_and_flags_win() {
     let config = tagwall::policy::DEFAULT_POLICY_TOML.replace(
         "# [run]\n",
         &format!(
-            "[run]\nfrom = \"{}\"\nstate = \"st\"\nout = \"cfg-out\"\ntargets = [\"plain\"]\n",
+            "[run]\nfrom = \"{}\"\nstate = \"st\"\nout = \"cfg-out\"\ntargets = [\"plain\"]\n\
+             templates = \"tpl\"\ntimeout_seconds = 30\nretries = 1\nallow_http = false\n\
+             ca_certs = []\n",
             mirror.url()
         ),
     );
     std::fs::write(d.join("tagwall.toml"), config).unwrap();
+    // A template of the user's, named in [run], reaches the output.
+    std::fs::create_dir_all(d.join("tpl/plain")).unwrap();
+    std::fs::write(d.join("tpl/plain/list.txt.hbs"), "mine {{family.name}}\n").unwrap();
     let out = common::tagwall_in(d)
         .args(["run", "--config", "tagwall.toml"])
         .output()
@@ -374,6 +379,10 @@ fn config_file_settings_apply_and_flags_win() {
         tree.keys()
     );
     assert!(d.join("st/index.json").is_file());
+    assert_eq!(
+        tree["plain/AllowAADOutboundAccess.ipv4.txt"],
+        b"mine ipv4\n".to_vec()
+    );
     let out = common::tagwall_in(d)
         .args([
             "run",

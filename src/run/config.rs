@@ -131,10 +131,22 @@ impl RunConfig {
             // guard rail has said so; the fetch itself never accepts one.
             allow_older: false,
             allow_hosts,
-            allow_http: flags.allow_http,
-            ca_certs: flags.ca_certs,
-            timeout: flags.timeout.unwrap_or(defaults.timeout),
-            retries: flags.retries.unwrap_or(defaults.retries),
+            allow_http: flags.allow_http || settings.allow_http.unwrap_or(false),
+            // Authorities add up, as hosts do: the file's and the flags'.
+            ca_certs: settings
+                .ca_certs
+                .unwrap_or_default()
+                .into_iter()
+                .chain(flags.ca_certs)
+                .collect(),
+            timeout: flags
+                .timeout
+                .or(settings.timeout_seconds.map(Duration::from_secs))
+                .unwrap_or(defaults.timeout),
+            retries: flags
+                .retries
+                .or(settings.retries)
+                .unwrap_or(defaults.retries),
             ..defaults
         };
         let targets = if flags.targets.is_empty() {
@@ -150,7 +162,7 @@ impl RunConfig {
                 .out
                 .or(settings.out)
                 .unwrap_or_else(|| PathBuf::from(DEFAULT_OUT)),
-            templates: flags.templates,
+            templates: flags.templates.or(settings.templates),
             dry_run: flags.dry_run,
             force,
             max_removal: f64::from(max_removal) / 100.0,
@@ -223,7 +235,9 @@ mod tests {
             dir.path(),
             "[run]\ncloud = \"china\"\nstate = \"st\"\nout = \"o\"\ntargets = [\"plain\"]\n\
              max_removal_percent = 20\nmax_age_days = 9\ngrace_days = 3\non_change = \"true\"\n\
-             lock_timeout_seconds = 5\nallow_hosts = [\"mirror.example\"]\n",
+             lock_timeout_seconds = 5\nallow_hosts = [\"mirror.example\"]\n\
+             templates = \"tpl\"\nca_certs = [\"ca.pem\"]\nallow_http = true\n\
+             timeout_seconds = 7\nretries = 1\n",
         );
         let from_config = RunFlags {
             config: Some(path.clone()),
@@ -241,6 +255,11 @@ mod tests {
         assert_eq!(o.fetch.allow_hosts.last().unwrap(), "mirror.example");
         assert_eq!(c.on_change.as_deref(), Some("true"));
         assert_eq!(o.policy.as_deref(), Some(path.as_path()));
+        assert_eq!(o.templates.as_deref(), Some(Path::new("tpl")));
+        assert_eq!(o.fetch.ca_certs, [PathBuf::from("ca.pem")]);
+        assert!(o.fetch.allow_http);
+        assert_eq!(o.fetch.timeout, Duration::from_secs(7));
+        assert_eq!(o.fetch.retries, 1);
 
         let flags = RunFlags {
             config: Some(path),
@@ -254,6 +273,10 @@ mod tests {
             on_change: Some("false".into()),
             lock_timeout: Some(Duration::from_millis(200)),
             allow_hosts: vec!["flag.example".into()],
+            templates: Some("flag-tpl".into()),
+            ca_certs: vec!["flag-ca.pem".into()],
+            timeout: Some(Duration::from_secs(9)),
+            retries: Some(4),
             ..RunFlags::default()
         };
         let c = RunConfig::resolve(flags, 0).unwrap();
@@ -269,6 +292,13 @@ mod tests {
         let hosts = &o.fetch.allow_hosts;
         assert_eq!(hosts[hosts.len() - 2..], ["mirror.example", "flag.example"]);
         assert_eq!(c.on_change.as_deref(), Some("false"));
+        assert_eq!(o.templates.as_deref(), Some(Path::new("flag-tpl")));
+        // Authorities add up too.
+        assert_eq!(
+            o.fetch.ca_certs,
+            [PathBuf::from("ca.pem"), PathBuf::from("flag-ca.pem")]
+        );
+        assert_eq!((o.fetch.timeout, o.fetch.retries), (Duration::from_secs(9), 4));
     }
 
     #[test]
