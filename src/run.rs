@@ -127,6 +127,25 @@ struct Record {
 
 /// Run the job once.
 pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
+    run_then(opts, observer, |_| Ok(()))
+}
+
+/// Run the job once, then `after` with its report while the state folder is
+/// still locked: the on-change command runs there, so that no other run
+/// starts before it has ended. An error of `after` is the run's, though
+/// what the run wrote stays written.
+pub fn run_then(
+    opts: &RunOptions,
+    observer: &dyn Observer,
+    after: impl FnOnce(&RunReport) -> Result<()>,
+) -> Result<RunReport> {
+    let (report, _lock) = run_locked(opts, observer)?;
+    after(&report)?;
+    Ok(report)
+}
+
+/// The job, returning the state folder it holds locked with its report.
+fn run_locked(opts: &RunOptions, observer: &dyn Observer) -> Result<(RunReport, State)> {
     // A dry run creates nothing: with no state folder yet, it reads an empty one.
     let mut state = if opts.dry_run && !opts.fetch.state.exists() {
         State::open(&opts.fetch.state)?
@@ -279,7 +298,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
             .as_ref()
             .is_some_and(|r| r.release_sha256 == release_sha256);
         if same_release || opts.dry_run {
-            return Ok(report);
+            return Ok((report, state));
         }
         crate::interrupt::check()?;
         write::update_manifest_input(&opts.out, &pipeline::manifest_input(&loaded, &file))?;
@@ -297,7 +316,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
             retained: retained_record,
         };
         state.write_record(RECORD, &new_record)?;
-        return Ok(report);
+        return Ok((report, state));
     }
     // A grace period that kept removed addresses changes what is applied.
     let applied_delta = match (&previous_selection, retained) {
@@ -350,7 +369,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
         warnings: selection.warnings.clone(),
     };
     if opts.dry_run {
-        return Ok(report);
+        return Ok((report, state));
     }
 
     crate::interrupt::check()?;
@@ -379,7 +398,7 @@ pub fn run(opts: &RunOptions, observer: &dyn Observer) -> Result<RunReport> {
     if record.as_ref() != Some(&new_record) {
         state.write_record(RECORD, &new_record)?;
     }
-    Ok(report)
+    Ok((report, state))
 }
 
 /// The previous release resolved with the policy, its sets replaced by what

@@ -332,7 +332,12 @@ fn age_rail_and_the_on_change_hook() {
         "echo \"$1 $TAGWALL_OUT\" > {}",
         d.join("hook.txt").display()
     );
-    let (code, err) = run_in(d, &mirror.url(), &["--on-change", &hook]);
+    // The refused run left no lock: this one takes it without waiting.
+    let (code, err) = run_in(
+        d,
+        &mirror.url(),
+        &["--on-change", &hook, "--lock-timeout", "0s"],
+    );
     assert_eq!(code, 1, "{err}");
     let said = std::fs::read_to_string(d.join("hook.txt")).unwrap();
     assert_eq!(said.trim(), "out/manifest.json out");
@@ -658,4 +663,36 @@ fn a_release_that_changes_no_address_is_no_change() {
         assert_eq!(code, 0, "{err}");
         assert!(configs(&d.join("out")) == before);
     }
+}
+
+#[test]
+fn the_on_change_command_runs_under_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mirror = Mirror::new(N0804, release("public_20250804.json"));
+    let started = d.join("hook-started");
+    let hook = format!("touch {}; sleep 2", started.display());
+    let first = run_command(d, &mirror.url())
+        .args(["--on-change", &hook])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !started.exists() {
+        assert!(std::time::Instant::now() < deadline, "the hook never ran");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // The first run is in its hook: the state folder is still its own.
+    let (code, err) = run_in(d, &mirror.url(), &["--lock-timeout", "300ms"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("another tagwall process"), "{err}");
+    let first = first.wait_with_output().unwrap();
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    // After it, no lock is left behind: the next run takes it at once.
+    let (code, err) = run_in(d, &mirror.url(), &["--lock-timeout", "0s"]);
+    assert_eq!(code, 0, "{err}");
 }

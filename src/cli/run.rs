@@ -34,69 +34,73 @@ pub fn execute(args: RunArgs, quiet: bool) -> Result<i32> {
         opts.out.display(),
         opts.fetch.cloud
     ));
-    let report = run::run(&opts, &Progress::new(quiet))?;
-    for w in &report.warnings {
-        warn(quiet, w);
-    }
-    for f in &report.forced {
-        warn(
-            quiet,
-            &format!("guard rail {} overridden by --force: {}", f.rail, f.message),
-        );
-    }
-    let r = &report.release;
-    let release = format!("{} ({}, changeNumber {})", r.file, r.cloud, r.change_number);
-    info(&match report.fetched {
-        Fetched::NotModified => format!("not modified since the last fetch: {release}"),
-        Fetched::Same => format!("the current release is unchanged: {release}"),
-        Fetched::New => format!("new release: {release}"),
-    });
-    if report.retained > 0 {
-        note(
-            quiet,
-            &format!(
-                "{} removed prefixes stay in the outputs for the grace period",
-                report.retained
-            ),
-        );
-    }
-    if let Some(summary) = &report.summary
-        && (verbose || opts.dry_run)
-        && !quiet
-    {
-        eprint!("{summary}");
-    }
-    let verb = match (opts.dry_run, report.changed) {
-        (true, true) => "would change",
-        (true, false) => "would leave unchanged",
-        (false, true) => "changed",
-        (false, false) => "left unchanged",
-    };
-    let out = &opts.out;
-    if report.fetched == Fetched::New && !report.changed {
-        note(
-            quiet,
-            &format!(
-                "no address of the policy changed: {verb} {} (its manifest names {release})",
-                out.display()
-            ),
-        );
-    } else {
-        note(quiet, &format!("{verb} {} for {release}", out.display()));
-    }
-    if report.written
-        && let Some(command) = on_change
-    {
-        let path = report
-            .report
-            .clone()
-            .unwrap_or_else(|| out.join(crate::write::MANIFEST));
-        info(&format!(
-            "running the on-change command with {}",
-            path.display()
-        ));
-        run::run_hook(&command, &path, out)?;
-    }
+    // The report is printed, and the on-change command run, while the state
+    // folder is still locked: a second run waits for the hook to end.
+    let report = run::run_then(&opts, &Progress::new(quiet), |report| {
+        for w in &report.warnings {
+            warn(quiet, w);
+        }
+        for f in &report.forced {
+            warn(
+                quiet,
+                &format!("guard rail {} overridden by --force: {}", f.rail, f.message),
+            );
+        }
+        let r = &report.release;
+        let release = format!("{} ({}, changeNumber {})", r.file, r.cloud, r.change_number);
+        info(&match report.fetched {
+            Fetched::NotModified => format!("not modified since the last fetch: {release}"),
+            Fetched::Same => format!("the current release is unchanged: {release}"),
+            Fetched::New => format!("new release: {release}"),
+        });
+        if report.retained > 0 {
+            note(
+                quiet,
+                &format!(
+                    "{} removed prefixes stay in the outputs for the grace period",
+                    report.retained
+                ),
+            );
+        }
+        if let Some(summary) = &report.summary
+            && (verbose || opts.dry_run)
+            && !quiet
+        {
+            eprint!("{summary}");
+        }
+        let verb = match (opts.dry_run, report.changed) {
+            (true, true) => "would change",
+            (true, false) => "would leave unchanged",
+            (false, true) => "changed",
+            (false, false) => "left unchanged",
+        };
+        let out = &opts.out;
+        if report.fetched == Fetched::New && !report.changed {
+            note(
+                quiet,
+                &format!(
+                    "no address of the policy changed: {verb} {} (its manifest names {release})",
+                    out.display()
+                ),
+            );
+        } else {
+            note(quiet, &format!("{verb} {} for {release}", out.display()));
+        }
+        if report.written
+            && let Some(command) = on_change
+        {
+            let path = report
+                .report
+                .clone()
+                .unwrap_or_else(|| out.join(crate::write::MANIFEST));
+            info(&format!(
+                "running the on-change command with {}",
+                path.display()
+            ));
+            run::run_hook(&command, &path, out)?;
+        }
+        Ok(())
+    })?;
     Ok(match (detailed_exitcode, report.changed) {
         (true, true) => exit::CHANGED,
         _ => exit::SUCCESS,

@@ -298,7 +298,10 @@ mod tests {
             o.fetch.ca_certs,
             [PathBuf::from("ca.pem"), PathBuf::from("flag-ca.pem")]
         );
-        assert_eq!((o.fetch.timeout, o.fetch.retries), (Duration::from_secs(9), 4));
+        assert_eq!(
+            (o.fetch.timeout, o.fetch.retries),
+            (Duration::from_secs(9), 4)
+        );
     }
 
     #[test]
