@@ -89,8 +89,12 @@ pub enum Error {
     },
 
     /// A rule would be rendered with no address at all.
-    #[error("rule {rule:?}: its tags hold no {family} prefix; an empty set is never written")]
-    EmptyRule { rule: String, family: String },
+    #[error("rule {rule:?}: its tags hold no {family} prefix; an empty set is never written{hint}")]
+    EmptyRule {
+        rule: String,
+        family: String,
+        hint: String,
+    },
 
     /// A target cannot express the policy within its limits.
     #[error("target {target}: {message}")]

@@ -50,12 +50,35 @@ pub struct Selection<'a> {
     pub warnings: Vec<String>,
 }
 
-/// Resolve every rule of `policy` against `file`. The selection keeps the
-/// policy (with `--all-tags` it has a rule per tag: moved, not copied).
+/// How strictly a rule's address families are checked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Families {
+    /// Every family the rule takes must hold an address: an empty half is
+    /// the empty-set rail, as an empty rule is (what is written).
+    Each,
+    /// Only a rule with no address at all is refused (a release compared
+    /// against, a lookup).
+    Any,
+}
+
+/// Resolve every rule of `policy` against `file`, for writing: every family
+/// a rule takes must hold an address ([`Families::Each`]). The selection
+/// keeps the policy (with `--all-tags` it has a rule per tag: moved, not
+/// copied).
 pub fn select<'a>(
     file: &'a ServiceTags,
     policy: Policy,
     policy_name: &str,
+) -> Result<Selection<'a>> {
+    select_with(file, policy, policy_name, Families::Each)
+}
+
+/// [`select`], checking the families as `families` says.
+pub fn select_with<'a>(
+    file: &'a ServiceTags,
+    policy: Policy,
+    policy_name: &str,
+    families: Families,
 ) -> Result<Selection<'a>> {
     let index: HashMap<&str, usize> = file
         .tags
@@ -66,7 +89,7 @@ pub fn select<'a>(
     let resolved: Vec<Result<RuleOutcome<'a>>> = policy
         .rules
         .par_iter()
-        .map(|rule| select_rule(file, &index, &policy, policy_name, rule))
+        .map(|rule| select_rule(file, &index, &policy, policy_name, rule, families))
         .collect();
     let mut rules = Vec::with_capacity(resolved.len());
     let mut warnings = Vec::new();
@@ -98,7 +121,7 @@ pub fn select_older<'a>(
     policy_name: &str,
 ) -> Result<Selection<'a>> {
     policy.options.allow_missing_tags = true;
-    select(file, policy, policy_name)
+    select_with(file, policy, policy_name, Families::Any)
 }
 
 /// A policy with one rule per tag of the file (the whole file as an export).
@@ -118,6 +141,17 @@ pub fn all_tags_policy(file: &ServiceTags, base: &Policy) -> Policy {
             rule.regions = Vec::new();
             rule.direction = Direction::Outbound;
             rule.priority = u16::try_from(100 + i).unwrap_or(u16::MAX);
+            // A tag of one family is exported as such, not refused for the
+            // other's emptiness.
+            if rule.family == FamilyFilter::Both {
+                let v4 = tag.prefixes.iter().any(|p| matches!(p, IpNet::V4(_)));
+                let v6 = tag.prefixes.iter().any(|p| matches!(p, IpNet::V6(_)));
+                rule.family = match (v4, v6) {
+                    (true, false) => FamilyFilter::Ipv4,
+                    (false, true) => FamilyFilter::Ipv6,
+                    _ => FamilyFilter::Both,
+                };
+            }
             rule
         })
         .collect();
@@ -142,6 +176,7 @@ fn select_rule<'a>(
     policy: &Policy,
     policy_name: &str,
     rule: &Rule,
+    families: Families,
 ) -> Result<RuleOutcome<'a>> {
     let mut warnings = Vec::new();
     let mut chosen: BTreeSet<usize> = BTreeSet::new();
@@ -220,16 +255,26 @@ fn select_rule<'a>(
         }
     }
     let set = AddressSet::from_prefixes(tags.iter().flat_map(|t| t.prefixes.iter()).filter(wanted));
-    let empty_family = match family {
-        FamilyFilter::Ipv4 if set.v4.is_empty() => Some("IPv4"),
-        FamilyFilter::Ipv6 if set.v6.is_empty() => Some("IPv6"),
-        FamilyFilter::Both if set.is_empty() => Some("IPv4 or IPv6"),
-        _ => None,
+    let each = families == Families::Each;
+    let (empty_family, hint) = match family {
+        FamilyFilter::Ipv4 if set.v4.is_empty() => (Some("IPv4"), ""),
+        FamilyFilter::Ipv6 if set.v6.is_empty() => (Some("IPv6"), ""),
+        FamilyFilter::Both if set.is_empty() => (Some("IPv4 or IPv6"), ""),
+        FamilyFilter::Both if each && set.v6.is_empty() => (
+            Some("IPv6"),
+            "; the rule takes both families: for IPv4 only, say family = \"ipv4\"",
+        ),
+        FamilyFilter::Both if each && set.v4.is_empty() => (
+            Some("IPv4"),
+            "; the rule takes both families: for IPv6 only, say family = \"ipv6\"",
+        ),
+        _ => (None, ""),
     };
     if let Some(family) = empty_family {
         return Err(Error::EmptyRule {
             rule: rule.name.clone(),
             family: family.to_string(),
+            hint: hint.to_string(),
         });
     }
     Ok((

@@ -871,3 +871,60 @@ fn a_closed_pipe_ends_quietly() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn an_empty_half_of_a_rule_is_refused_unless_the_rule_is_single_family() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // The cut Public release with Microsoft Entra ID's IPv6 prefixes gone.
+    let mut doc: Value =
+        serde_json::from_slice(&fs::read(fixture("public_20250811.json")).unwrap()).unwrap();
+    let aad = doc["values"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|t| t["name"] == "AzureActiveDirectory")
+        .unwrap();
+    aad["properties"]["addressPrefixes"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|p| !p.as_str().unwrap().contains(':'));
+    fs::write(d.join("v4only.json"), serde_json::to_vec(&doc).unwrap()).unwrap();
+    let err = fails(
+        d,
+        &["build", "--input", "v4only.json", "--out", "out"],
+        3,
+        "rule \"AllowAADOutboundAccess\": its tags hold no IPv6 prefix",
+    );
+    assert!(err.contains("family = \"ipv4\""), "{err}");
+    assert!(!d.join("out").exists());
+    // Said to be IPv4 only, the rule builds.
+    let policy = tagwall::policy::DEFAULT_POLICY_TOML.replace(
+        "tags = [\"AzureActiveDirectory\"]\n",
+        "tags = [\"AzureActiveDirectory\"]\nfamily = \"ipv4\"\n",
+    );
+    fs::write(d.join("p.toml"), policy).unwrap();
+    ok(
+        d,
+        &[
+            "build",
+            "--input",
+            "v4only.json",
+            "--policy",
+            "p.toml",
+            "--out",
+            "out",
+        ],
+    );
+    assert!(
+        d.join("out/plain/AllowAADOutboundAccess.ipv4.txt")
+            .is_file()
+    );
+    assert!(!d.join("out/plain/AllowAADOutboundAccess.ipv6.txt").exists());
+    // A lookup shows what there is.
+    let shown = ok(
+        d,
+        &["show", "--input", "v4only.json", "AzureActiveDirectory"],
+    );
+    assert!(!shown.is_empty() && !shown.contains(':'), "{shown}");
+}

@@ -70,9 +70,37 @@ fn release(name: &str) -> Vec<u8> {
     std::fs::read(fixture(name)).unwrap()
 }
 
-/// public_20250811 with half of AzureActiveDirectory's prefixes gone.
+/// public_20250811 with every other IPv4 prefix of AzureActiveDirectory gone.
 fn halved() -> Vec<u8> {
-    aad_cut(367, |n| n / 2)
+    aad_edit(367, |list| {
+        let mut i = 0;
+        list.retain(|p| {
+            i += 1;
+            p.as_str().unwrap().contains(':') || i % 2 == 0
+        });
+    })
+}
+
+/// public_20250811 with AzureActiveDirectory's IPv6 prefixes gone.
+fn no_ipv6() -> Vec<u8> {
+    aad_edit(367, |list| {
+        list.retain(|p| !p.as_str().unwrap().contains(':'))
+    })
+}
+
+/// public_20250811 under `change_number`, AzureActiveDirectory's prefixes
+/// changed by `edit`.
+fn aad_edit(change_number: u64, edit: impl Fn(&mut Vec<Value>)) -> Vec<u8> {
+    let mut doc: Value = serde_json::from_slice(&release("public_20250811.json")).unwrap();
+    doc["changeNumber"] = json!(change_number);
+    let aad = doc["values"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|t| t["name"] == "AzureActiveDirectory")
+        .unwrap();
+    edit(aad["properties"]["addressPrefixes"].as_array_mut().unwrap());
+    serde_json::to_vec_pretty(&doc).unwrap()
 }
 
 /// public_20250811 under `change_number`, with the first `keep(n)` of
@@ -224,7 +252,19 @@ fn the_weekly_job_end_to_end() {
         "the refused release became current"
     );
 
-    // A dry run of the same reports, and writes nothing.
+    // A release that empties a rule's IPv6 half: the empty-set rail, which
+    // no --force overrides.
+    mirror.serve(N0818, no_ipv6());
+    let (code, err) = run_in(d, &mirror.url(), &["--force", "removal"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("AllowAADOutboundAccess") && err.contains("no IPv6 prefix"),
+        "{err}"
+    );
+    assert!(snapshot(&d.join("out")) == before_out && snapshot(&d.join("state")) == before_state);
+
+    // A dry run of the halved release reports, and writes nothing.
+    mirror.serve(N0818, halved());
     let (code, err) = run_in(d, &mirror.url(), &["--dry-run", "--force", "removal"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("would change"), "{err}");

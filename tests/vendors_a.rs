@@ -48,6 +48,7 @@ priority = 101
 [[rule]]
 name = "Ping"
 tags = ["ApplicationInsightsAvailability"]
+family = "ipv4"
 protocol = "icmp"
 direction = "inbound"
 priority = 102
@@ -68,6 +69,7 @@ local = { prefixes = ["198.51.100.0/24"] }
 [[rule]]
 name = "AllTcp"
 tags = ["AzureDevOps.WestEurope"]
+family = "ipv4"
 protocol = "tcp"
 priority = 105
 "#;
@@ -568,6 +570,7 @@ priority = 103
 [[rule]]
 name = "Block"
 tags = ["Gone"]
+family = "ipv4"
 protocol = "any"
 action = "deny"
 priority = 104

@@ -25,7 +25,13 @@ pub fn execute(args: ShowArgs, quiet: bool) -> Result<i32> {
         targets: Default::default(),
         run: Default::default(),
     };
-    let selection = match crate::select::select(&file, policy, "command line") {
+    // A lookup shows what there is: a tag of one family is no error.
+    let selection = match crate::select::select_with(
+        &file,
+        policy,
+        "command line",
+        crate::select::Families::Any,
+    ) {
         Ok(s) => s,
         Err(Error::EmptyRule { family, .. }) => {
             note(quiet, &format!("the tags hold no {family} prefix"));
