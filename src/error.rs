@@ -68,7 +68,10 @@ pub enum Error {
     Policy { file: String, message: String },
 
     /// A policy names a tag the file does not have.
-    #[error("{file}: rule {rule:?}: no tag matches {pattern:?}{suggestion}")]
+    #[error(
+        "{file}: rule {rule:?}: no tag matches {pattern:?}{suggestion}; a tag this cloud does not \
+         publish can be left out with a warning: [options] allow_missing_tags = true"
+    )]
     UnknownTag {
         file: String,
         rule: String,

@@ -78,6 +78,10 @@ pub struct LoadedPolicy {
     pub name: String,
     /// Hex SHA-256 of the policy text.
     pub sha256: String,
+    /// The built-in policy: on a cloud other than Public, a tag that cloud
+    /// does not publish is left out with a warning (Azure Front Door's
+    /// first-party tag is Public's only).
+    pub builtin: bool,
 }
 
 /// Read the input file, or the newest bundled release.
@@ -181,12 +185,14 @@ pub fn load_policy(path: Option<&Path>) -> Result<LoadedPolicy> {
                 policy: Policy::parse(&text, &name)?,
                 sha256: sha256_hex(text.as_bytes()),
                 name,
+                builtin: false,
             })
         }
         None => Ok(LoadedPolicy {
             policy: Policy::builtin(),
             name: "built-in".to_string(),
             sha256: sha256_hex(crate::policy::DEFAULT_POLICY_TOML.as_bytes()),
+            builtin: true,
         }),
     }
 }
@@ -234,6 +240,9 @@ fn policy_for(
     };
     if let Some(mode) = nsg_mode {
         p.options.nsg_mode = mode;
+    }
+    if policy.builtin && file.cloud != crate::release::Cloud::Public {
+        p.options.allow_missing_tags = true;
     }
     p
 }

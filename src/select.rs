@@ -207,7 +207,10 @@ fn select_rule<'a>(
                 suggestion: suggest(file, pattern),
             };
             if policy.options.allow_missing_tags {
-                warnings.push(format!("{err} (allowed by options.allow_missing_tags)"));
+                warnings.push(format!(
+                    "{}: no tag {pattern:?} (rule {:?}); left out",
+                    file.source, rule.name
+                ));
             } else {
                 return Err(err);
             }

@@ -928,3 +928,48 @@ fn an_empty_half_of_a_rule_is_refused_unless_the_rule_is_single_family() {
     );
     assert!(!shown.is_empty() && !shown.contains(':'), "{shown}");
 }
+
+#[test]
+fn the_built_in_policy_works_on_every_cloud() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for name in [
+        "ServiceTags_AzureGovernment_20250818.json",
+        "ServiceTags_China_20250811.json",
+    ] {
+        let input = common::release(name);
+        let out = run(
+            d,
+            &["build", "--input", input.to_str().unwrap(), "--out", "out"],
+        );
+        let (_, err) = text(&out);
+        assert_eq!(out.status.code(), Some(0), "{name}: {err}");
+        // The tag the cloud does not publish is named, and its rule left out.
+        assert!(
+            err.contains("no tag \"AzureFrontDoor.FirstParty\"")
+                && err.contains("\"AllowAzureFrontDoorFirstPartyAccess\" is left out"),
+            "{err}"
+        );
+        assert!(
+            d.join("out/plain/AllowAADOutboundAccess.ipv4.txt")
+                .is_file()
+        );
+        // The same policy as a file is the user's: a missing tag is an error
+        // that says how to leave it out.
+        fs::write(d.join("p.toml"), tagwall::policy::DEFAULT_POLICY_TOML).unwrap();
+        fails(
+            d,
+            &[
+                "build",
+                "--input",
+                input.to_str().unwrap(),
+                "--policy",
+                "p.toml",
+                "--out",
+                "out2",
+            ],
+            2,
+            "allow_missing_tags = true",
+        );
+    }
+}
