@@ -28,21 +28,17 @@ pub enum Scope {
     All,
 }
 
-/// Address counts per family.
+/// Address counts per family, each written in JSON as a decimal string:
+/// IPv6 counts exceed what JSON numbers carry exactly, and both families
+/// read the same way.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Counts {
     /// IPv4 addresses.
-    #[serde(serialize_with = "small_number")]
+    #[serde(serialize_with = "decimal_string")]
     pub ipv4: u128,
-    /// IPv6 addresses; written in JSON as a decimal string, since it can
-    /// exceed what JSON numbers carry exactly.
+    /// IPv6 addresses.
     #[serde(serialize_with = "decimal_string")]
     pub ipv6: u128,
-}
-
-fn small_number<S: serde::Serializer>(n: &u128, s: S) -> std::result::Result<S::Ok, S::Error> {
-    // IPv4 counts are at most 2^32.
-    s.serialize_u64(u64::try_from(*n).unwrap_or(u64::MAX))
 }
 
 fn decimal_string<S: serde::Serializer>(n: &u128, s: S) -> std::result::Result<S::Ok, S::Error> {

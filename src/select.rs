@@ -184,9 +184,10 @@ fn select_rule<'a>(
         let before = chosen.len();
         let mut matched_any = false;
         if is_glob(pattern) {
-            let glob = WildMatch::new(pattern);
+            // Globs ignore case, as `tagwall tags` patterns do.
+            let glob = WildMatch::new(&pattern.to_ascii_lowercase());
             for (i, tag) in file.tags.iter().enumerate() {
-                if glob.matches(&tag.name) {
+                if glob.matches(&tag.name.to_ascii_lowercase()) {
                     matched_any = true;
                     if region_ok(rule, tag) {
                         chosen.insert(i);
@@ -302,17 +303,7 @@ fn region_ok(rule: &Rule, tag: &Tag) -> bool {
 pub fn suggest(file: &ServiceTags, pattern: &str) -> String {
     let lower = pattern.to_ascii_lowercase();
     if is_glob(pattern) {
-        let glob = WildMatch::new(&lower);
-        if let Some(tag) = file
-            .tags
-            .iter()
-            .find(|t| glob.matches(&t.name.to_ascii_lowercase()))
-        {
-            return format!(
-                "; tag names are case-sensitive: did you mean a pattern matching {:?}?",
-                tag.name
-            );
-        }
+        // Globs ignore case already: nothing near enough to suggest.
         return String::new();
     }
     let best = file

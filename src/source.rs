@@ -217,6 +217,38 @@ pub fn parse_prefix_list(text: &str, name: &str) -> Result<Vec<ipnet::IpNet>> {
 /// rules and messages as [`parse_prefix_list`]. IPv4 lines take a byte-level
 /// fast path; this is what `tagwall aggregate` runs on lists of millions.
 pub fn parse_prefix_set(text: &str, name: &str) -> Result<crate::aggregate::AddressSet> {
+    prefix_set(text, name, None)
+}
+
+/// An entry written with host bits set, read as its network by
+/// [`parse_prefix_set_lenient`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Masked {
+    /// Its line, from 1.
+    pub line: usize,
+    /// As written.
+    pub written: String,
+    /// As read.
+    pub read: ipnet::IpNet,
+}
+
+/// [`parse_prefix_set`], except that a prefix with host bits set is read as
+/// its network (`10.0.0.1/24` as `10.0.0.0/24`) instead of refused; the
+/// entries so read are returned beside the set, for the caller to report.
+pub fn parse_prefix_set_lenient(
+    text: &str,
+    name: &str,
+) -> Result<(crate::aggregate::AddressSet, Vec<Masked>)> {
+    let mut masked = Vec::new();
+    let set = prefix_set(text, name, Some(&mut masked))?;
+    Ok((set, masked))
+}
+
+fn prefix_set(
+    text: &str,
+    name: &str,
+    mut masked: Option<&mut Vec<Masked>>,
+) -> Result<crate::aggregate::AddressSet> {
     let mut v4 = Vec::with_capacity(text.len() / 16);
     let mut v6 = Vec::new();
     for (index, line) in text.lines().enumerate() {
@@ -242,6 +274,22 @@ pub fn parse_prefix_set(text: &str, name: &str) -> Result<crate::aggregate::Addr
                 }
             }
             Err(Error::BadListEntry { value, reason, .. }) => {
+                if let Some(masked) = masked.as_deref_mut()
+                    && let Ok(net) = entry.parse::<ipnet::IpNet>()
+                    && net.trunc() != net
+                {
+                    let read = net.trunc();
+                    match read {
+                        ipnet::IpNet::V4(n) => v4.push(crate::aggregate::v4_range(&n)),
+                        ipnet::IpNet::V6(n) => v6.push(crate::aggregate::v6_range(&n)),
+                    }
+                    masked.push(Masked {
+                        line: index + 1,
+                        written: entry.to_string(),
+                        read,
+                    });
+                    continue;
+                }
                 return Err(Error::BadListEntry {
                     file: name.to_string(),
                     line: index + 1,

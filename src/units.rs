@@ -4,6 +4,18 @@
 
 use std::time::Duration;
 
+/// `n` and a noun, the noun in the plural unless `n` is one: `1 file`,
+/// `2 files` (`plural` for the few nouns that do not take an `s`).
+///
+/// ```
+/// use tagwall::units::count;
+/// assert_eq!(count(1, "file", "files"), "1 file");
+/// assert_eq!(count(0, "prefix", "prefixes"), "0 prefixes");
+/// ```
+pub fn count(n: usize, one: &str, plural: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { plural })
+}
+
 /// A duration as people write it (`500ms`, `2s`, `1m30s`).
 ///
 /// ```

@@ -465,9 +465,22 @@ fn unknown_tags_are_errors_with_a_suggestion() {
         ok(dir.path(), &["build", "--target", "plain"]);
         read_tree(&dir.path().join("out"))
     };
+    // The default policy as a file of the user's is strict (the built-in
+    // one leaves the tag out: see the_built_in_policy_works_on_every_cloud).
+    fs::write(
+        dir.path().join("strict.toml"),
+        tagwall::policy::DEFAULT_POLICY_TOML,
+    )
+    .unwrap();
     let stderr = fails(
         dir.path(),
-        &["build", "--input", gov.to_str().unwrap()],
+        &[
+            "build",
+            "--input",
+            gov.to_str().unwrap(),
+            "--policy",
+            "strict.toml",
+        ],
         2,
         "no tag matches \"AzureFrontDoor.FirstParty\"",
     );
@@ -972,4 +985,71 @@ fn the_built_in_policy_works_on_every_cloud() {
             "allow_missing_tags = true",
         );
     }
+}
+
+#[test]
+fn smaller_frictions() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A template file that replaces nothing is an error, with the name it
+    // was probably meant to be.
+    fs::create_dir_all(d.join("tpl/panos")).unwrap();
+    fs::write(d.join("tpl/panos/polcy.hbs"), "x").unwrap();
+    fails(
+        d,
+        &["build", "--templates", "tpl", "--out", "out"],
+        2,
+        "panos/polcy.hbs replaces no built-in template; did you mean panos/policy.hbs?",
+    );
+    assert!(!d.join("out").exists());
+    // `tagwall targets` reads without template syntax, and names the templates.
+    let targets = ok(d, &["targets"]);
+    assert!(!targets.contains("{{"), "{targets}");
+    assert!(
+        targets.contains("files: <rule>.<ipv4|ipv6>.txt"),
+        "{targets}"
+    );
+    assert!(targets.contains("panos/policy"), "{targets}");
+    // One file is one file.
+    let out = run(d, &["build", "--target", "nftables", "--out", "one"]);
+    let (_, err) = text(&out);
+    assert!(err.contains("wrote 1 file for 4 rules"), "{err}");
+    // `show` ignores case in globs, as `tags` does, and names no rule.
+    let lower = ok(d, &["show", "azurefrontdoor.first*"]);
+    assert_eq!(lower, ok(d, &["show", "AzureFrontDoor.FirstParty"]));
+    let err = fails(d, &["show", "AzureActiveDirectry"], 2, "no tag matches");
+    assert!(!err.contains("rule"), "{err}");
+    assert!(
+        err.contains("did you mean \"AzureActiveDirectory\""),
+        "{err}"
+    );
+    // So does a policy's glob.
+    let policy = tagwall::policy::DEFAULT_POLICY_TOML.replace(
+        "tags = [\"MicrosoftContainerRegistry\"]",
+        "tags = [\"MicrosoftContainerRegistry\", \"MICROSOFTCONTAINERREGISTRY.west*\"]",
+    );
+    fs::write(d.join("p.toml"), policy).unwrap();
+    ok(
+        d,
+        &[
+            "build", "--policy", "p.toml", "--target", "plain", "--out", "g",
+        ],
+    );
+    // `aggregate --lenient` masks host bits, and says so; without it the
+    // error says the choice exists.
+    fs::write(d.join("list.txt"), "10.0.0.1/24\n10.0.1.0/24\n").unwrap();
+    fails(
+        d,
+        &["aggregate", "list.txt"],
+        2,
+        "--lenient reads such a prefix",
+    );
+    let out = run(d, &["aggregate", "--lenient", "list.txt"]);
+    let (stdout, err) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(stdout, "10.0.0.0/23\n");
+    assert!(
+        err.contains("list.txt:1: \"10.0.0.1/24\" has host bits set: read as 10.0.0.0/24"),
+        "{err}"
+    );
 }

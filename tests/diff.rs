@@ -221,6 +221,11 @@ fn a_reaggregation_is_not_churn() {
         .unwrap();
     assert_eq!(arm["status"], "reaggregated");
     assert_eq!(arm["added"], serde_json::json!([]));
+    // Address counts read alike in both families: decimal strings.
+    assert_eq!(
+        arm["added_addresses"],
+        serde_json::json!({"ipv4": "0", "ipv6": "0"})
+    );
     assert_eq!(
         arm["prefixes"]["to"],
         arm["prefixes"]["from"].as_u64().unwrap() + 1

@@ -77,6 +77,10 @@ pub struct ShowArgs {
 pub struct AggregateArgs {
     /// The list; standard input when absent.
     pub file: Option<PathBuf>,
+    /// Read a prefix with host bits set as its network (10.0.0.1/24 as 10.0.0.0/24), and say
+    /// so on standard error, instead of refusing the list.
+    #[arg(long)]
+    pub lenient: bool,
 }
 
 /// `tagwall build`.

@@ -41,9 +41,9 @@ pub fn execute(args: BuildArgs, quiet: bool) -> Result<i32> {
     note(
         quiet,
         &format!(
-            "wrote {} files for {} rules ({}) to {} from {} ({}, changeNumber {}){deltas}",
-            report.files,
-            report.rules,
+            "wrote {} for {} ({}) to {} from {} ({}, changeNumber {}){deltas}",
+            crate::units::count(report.files, "file", "files"),
+            crate::units::count(report.rules, "rule", "rules"),
             report.targets.join(", "),
             report.out.display(),
             report.input.file,

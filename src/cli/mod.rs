@@ -57,7 +57,7 @@ fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Tags(args) => tags::execute(args),
         Command::Show(args) => show::execute(args, quiet),
-        Command::Aggregate(args) => aggregate::execute(args),
+        Command::Aggregate(args) => aggregate::execute(args, quiet),
         Command::Build(args) => build::execute(args, quiet),
         Command::Fetch(args) => fetch::execute(args, quiet),
         Command::Run(args) => run::execute(*args, quiet),

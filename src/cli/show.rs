@@ -37,6 +37,17 @@ pub fn execute(args: ShowArgs, quiet: bool) -> Result<i32> {
             note(quiet, &format!("the tags hold no {family} prefix"));
             return Ok(exit::SUCCESS);
         }
+        // There is no rule here, only the tags asked for.
+        Err(Error::UnknownTag {
+            file,
+            pattern,
+            suggestion,
+            ..
+        }) => {
+            return Err(Error::Usage(format!(
+                "{file}: no tag matches {pattern:?}{suggestion}"
+            )));
+        }
         Err(e) => return Err(e),
     };
     let mut text = String::new();

@@ -139,6 +139,9 @@ impl Engine {
                 dir.display()
             )));
         }
+        if let Some(dir) = overrides {
+            check_overrides(dir)?;
+        }
         // A template's text, and the file it came from when it is the user's.
         let load = |name: &str, source: &str| -> Result<(String, Option<PathBuf>)> {
             let custom = overrides.map(|d| d.join(format!("{name}.hbs")));
@@ -333,6 +336,65 @@ impl Engine {
             .render_with_context(name, ctx)
             .map_err(|e| self.template_error(name, e))
     }
+}
+
+/// Every template a user's folder can replace, by name (`panos/group`).
+fn template_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = PARTIALS.iter().map(|(name, _)| *name).collect();
+    names.extend(
+        TARGETS
+            .iter()
+            .flat_map(|t| t.files.iter().map(|spec| spec.template)),
+    );
+    names.sort_unstable();
+    names.dedup();
+    names
+}
+
+/// Refuse a `.hbs` file in the user's template folder that replaces no
+/// built-in template (a misspelt name would otherwise be ignored, and the
+/// built-in template used without a word).
+fn check_overrides(dir: &Path) -> Result<()> {
+    let known = template_names();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(folder) = pending.pop() {
+        let entries =
+            std::fs::read_dir(&folder).map_err(|e| Error::io("cannot read folder", &folder, e))?;
+        for entry in entries {
+            let path = entry
+                .map_err(|e| Error::io("cannot read folder", &folder, e))?
+                .path();
+            if path.is_dir() {
+                pending.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "hbs") {
+                continue;
+            }
+            let name = path
+                .strip_prefix(dir)
+                .unwrap_or(&path)
+                .with_extension("")
+                .to_string_lossy()
+                .replace('\\', "/");
+            if known.contains(&name.as_str()) {
+                continue;
+            }
+            let closest = known
+                .iter()
+                .map(|k| (strsim::jaro_winkler(&name, k), *k))
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .filter(|(score, _)| *score >= 0.8)
+                .map(|(_, k)| format!("; did you mean {k}.hbs?"))
+                .unwrap_or_default();
+            return Err(Error::Usage(format!(
+                "--templates {}: {name}.hbs replaces no built-in template{closest} \
+                 (`tagwall targets` lists each target's templates)",
+                dir.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Hex SHA-256 over each template's name and text, in name order.

@@ -138,8 +138,15 @@ pub fn text(diff: &Diff, color: bool) -> String {
                 status_word(&t.status),
                 format!("{} -> {}", cn(t.change_number.from), cn(t.change_number.to)),
                 format!("{} -> {}", t.prefixes.from, t.prefixes.to),
-                paint("32", &format!("+{}", t.added.len())),
-                paint("31", &format!("-{}", t.removed.len())),
+                // A count of zero is not coloured: a red "-0" reads as a loss.
+                match t.added.len() {
+                    0 => "+0".to_string(),
+                    n => paint("32", &format!("+{n}")),
+                },
+                match t.removed.len() {
+                    0 => "-0".to_string(),
+                    n => paint("31", &format!("-{n}")),
+                },
             );
         }
         if rows.len() < diff.tags.len() - s.unchanged {
