@@ -230,18 +230,36 @@ pub fn diff_resolved(
     scope: &Scope,
     resolved: Option<&Resolved<'_, '_>>,
 ) -> Result<Diff> {
+    // A tag left out for a malformed prefix cannot be compared: asked for,
+    // it is the error (the policy's selection refuses it the same way).
+    let asked = |name: &str| match scope {
+        Scope::All => true,
+        Scope::Tags(patterns) => patterns
+            .iter()
+            .any(|p| WildMatch::new(&p.to_ascii_lowercase()).matches(&name.to_ascii_lowercase())),
+        Scope::Policy(_) => false,
+    };
+    for file in [old, new] {
+        if let Some(bad) = file.unusable.iter().find(|u| asked(&u.tag)) {
+            return Err(bad.error(&file.source));
+        }
+    }
     let old_tags: BTreeMap<&str, &Tag> = old.tags.iter().map(|t| (t.name.as_str(), t)).collect();
     let new_tags: BTreeMap<&str, &Tag> = new.tags.iter().map(|t| (t.name.as_str(), t)).collect();
     let mut rules = Vec::new();
     let names: BTreeSet<&str> = match scope {
         Scope::All => old_tags.keys().chain(new_tags.keys()).copied().collect(),
         Scope::Tags(patterns) => {
-            let globs: Vec<WildMatch> = patterns.iter().map(|p| WildMatch::new(p)).collect();
+            // Globs ignore case, as everywhere.
+            let globs: Vec<WildMatch> = patterns
+                .iter()
+                .map(|p| WildMatch::new(&p.to_ascii_lowercase()))
+                .collect();
             old_tags
                 .keys()
                 .chain(new_tags.keys())
                 .copied()
-                .filter(|n| globs.iter().any(|g| g.matches(n)))
+                .filter(|n| globs.iter().any(|g| g.matches(&n.to_ascii_lowercase())))
                 .collect()
         }
         Scope::Policy(policy) => {

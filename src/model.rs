@@ -63,6 +63,33 @@ pub struct ServiceTags {
     pub change_number: u64,
     /// Tags in file order; names are unique.
     pub tags: Vec<Tag>,
+    /// Tags left out of `tags` because a prefix of theirs is malformed, in
+    /// file order: a policy that selects one is refused with the prefix at
+    /// fault; one that does not is warned (see [`crate::select`]).
+    pub unusable: Vec<Unusable>,
+}
+
+/// A tag that holds a malformed prefix.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unusable {
+    /// The tag's name.
+    pub tag: String,
+    /// The first value that is not a canonical prefix.
+    pub prefix: String,
+    /// Why not.
+    pub reason: String,
+}
+
+impl Unusable {
+    /// The error of selecting it.
+    pub fn error(&self, file: &str) -> Error {
+        Error::BadPrefix {
+            file: file.to_string(),
+            tag: self.tag.clone(),
+            prefix: self.prefix.clone(),
+            reason: self.reason.clone(),
+        }
+    }
 }
 
 /// The file with each tag still as JSON text: the tags are then read and
@@ -268,7 +295,7 @@ fn validate(raw: RawFile<'_>, source: &str) -> Result<ServiceTags> {
     let read: Vec<serde_json::Result<CheckedTag>> = raw
         .values
         .par_iter()
-        .map(|value| Ok(check_tag(serde_json::from_str(value.get())?, source)))
+        .map(|value| Ok(check_tag(serde_json::from_str(value.get())?)))
         .collect();
     // A tag of the wrong shape is reported before any check of a value, as
     // reading the file in one pass would.
@@ -286,6 +313,7 @@ fn validate(raw: RawFile<'_>, source: &str) -> Result<ServiceTags> {
     }
     let mut seen = HashSet::with_capacity(checked.len());
     let mut tags = Vec::with_capacity(checked.len());
+    let mut unusable = Vec::new();
     for (index, c) in checked.into_iter().enumerate() {
         let name = &c.tag.name;
         c.name_check
@@ -293,16 +321,17 @@ fn validate(raw: RawFile<'_>, source: &str) -> Result<ServiceTags> {
         if !seen.insert(name.clone()) {
             return Err(invalid(format!("tag {name:?} appears more than once")));
         }
-        if let Some(e) = c.bad_prefix {
-            return Err(e);
+        match c.bad_prefix {
+            Some(bad) => unusable.push(bad),
+            None => tags.push(c.tag),
         }
-        tags.push(c.tag);
     }
     Ok(ServiceTags {
         source: source.to_string(),
         cloud,
         change_number: raw.change_number,
         tags,
+        unusable,
     })
 }
 
@@ -311,17 +340,16 @@ struct CheckedTag {
     tag: Tag,
     name_check: Result<(), String>,
     /// The first value that is not a canonical prefix.
-    bad_prefix: Option<Error>,
+    bad_prefix: Option<Unusable>,
 }
 
-fn check_tag(t: RawTag<'_>, source: &str) -> CheckedTag {
+fn check_tag(t: RawTag<'_>) -> CheckedTag {
     let p = t.properties;
     let (prefixes, bad_prefix) = match p.address_prefixes.0 {
         Ok(nets) => (nets, None),
         Err(bad) => (
             Vec::new(),
-            Some(Error::BadPrefix {
-                file: source.to_string(),
+            Some(Unusable {
                 tag: t.name.to_string(),
                 prefix: bad.prefix,
                 reason: bad.reason,
@@ -414,10 +442,18 @@ mod tests {
         assert!(!tag.supports_nsg());
     }
 
+    /// What is reported of `text`: the error that refuses the file, or
+    /// that of the first tag left out for a malformed prefix (which
+    /// refuses a policy that selects it).
     fn err(text: &str) -> String {
-        ServiceTags::parse(text.as_bytes(), "t.json")
-            .unwrap_err()
-            .to_string()
+        match ServiceTags::parse(text.as_bytes(), "t.json") {
+            Err(e) => e.to_string(),
+            Ok(file) => file
+                .unusable
+                .first()
+                .map(|u| u.error(&file.source).to_string())
+                .expect("an error or an unusable tag"),
+        }
     }
 
     #[test]

@@ -98,6 +98,14 @@ pub fn select_with<'a>(
         rules.extend(rule);
         warnings.append(&mut w);
     }
+    // Every tag a rule would take was checked above: the unusable tags
+    // left are ones no rule selects.
+    for bad in &file.unusable {
+        warnings.push(format!(
+            "{}: no rule selects it, so it is left out",
+            bad.error(&file.source)
+        ));
+    }
     if rules.is_empty() {
         return Err(Error::Policy {
             file: policy_name.to_string(),
@@ -127,7 +135,7 @@ pub fn select_older<'a>(
 /// A policy with one rule per tag of the file (the whole file as an export).
 pub fn all_tags_policy(file: &ServiceTags, base: &Policy) -> Policy {
     let template = base.rules.first().cloned();
-    let rules = file
+    let mut rules: Vec<Rule> = file
         .tags
         .iter()
         .enumerate()
@@ -155,6 +163,15 @@ pub fn all_tags_policy(file: &ServiceTags, base: &Policy) -> Policy {
             rule
         })
         .collect();
+    // An export of every tag takes those with a malformed prefix too, and
+    // is refused for them.
+    if let (Some(first), Some(bad)) = (rules.first().cloned(), file.unusable.first()) {
+        rules.push(Rule {
+            name: bad.tag.clone(),
+            tags: vec![bad.tag.clone()],
+            ..first
+        });
+    }
     Policy {
         options: base.options.clone(),
         rules,
@@ -181,6 +198,16 @@ fn select_rule<'a>(
     let mut warnings = Vec::new();
     let mut chosen: BTreeSet<usize> = BTreeSet::new();
     for pattern in &rule.tags {
+        // A tag the rule would take that holds a malformed prefix refuses
+        // the rule, naming the prefix.
+        let lower = pattern.to_ascii_lowercase();
+        let glob = is_glob(pattern).then(|| WildMatch::new(&lower));
+        if let Some(bad) = file.unusable.iter().find(|u| match &glob {
+            Some(g) => g.matches(&u.tag.to_ascii_lowercase()),
+            None => u.tag == *pattern,
+        }) {
+            return Err(bad.error(&file.source));
+        }
         let before = chosen.len();
         let mut matched_any = false;
         if is_glob(pattern) {

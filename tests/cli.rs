@@ -1053,3 +1053,48 @@ fn smaller_frictions() {
         "{err}"
     );
 }
+
+#[test]
+fn a_malformed_prefix_refuses_only_what_selects_its_tag() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let original = fs::read_to_string(fixture("public_20250811.json")).unwrap();
+    let doc: Value = serde_json::from_str(&original).unwrap();
+    let first = doc["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "AzureCloud.germanywc")
+        .unwrap()["properties"]["addressPrefixes"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let broken = original.replacen(&format!("\"{first}\""), "\"20.52.0.1/16\"", 1);
+    assert_ne!(broken, original);
+    fs::write(d.join("broken.json"), broken).unwrap();
+    // The built-in policy does not use the tag: built, with a warning naming it.
+    let out = run(d, &["build", "--input", "broken.json", "--out", "out"]);
+    let (_, err) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("tag \"AzureCloud.germanywc\": prefix \"20.52.0.1/16\": has host bits")
+            && err.contains("no rule selects it"),
+        "{err}"
+    );
+    // A rule that takes it, an export of every tag, a diff of it: refused.
+    for args in [
+        &["show", "--input", "broken.json", "azurecloud.germany*"][..],
+        &[
+            "build",
+            "--input",
+            "broken.json",
+            "--all-tags",
+            "--out",
+            "all",
+        ],
+        &["diff", "--all", "broken.json", "broken.json"],
+    ] {
+        fails(d, args, 2, "prefix \"20.52.0.1/16\": has host bits");
+    }
+    assert!(!d.join("all").exists());
+}
