@@ -244,7 +244,7 @@ fn build_with<'a>(
     Ok(NftablesContext {
         head: PlanHead::of(job),
         nft: Nft {
-            table: &options.table,
+            table: options.table(),
             priority: syntax::priority(options.priority),
             policy: if drop { "drop" } else { "accept" },
             unmatched: options.unmatched.as_str(),
