@@ -197,6 +197,7 @@ fn chain_mode_delta_when_a_set_goes() {
                 "mode = \"chain\"\ntable = \"filter\"",
             ),
             ("allow_missing_tags = false", "allow_missing_tags = true"),
+            ("mode = \"chains\"", "mode = \"sets\""),
         ],
     );
     let full = std::fs::read_to_string(fixture("public_20250804.json")).unwrap();
@@ -215,6 +216,8 @@ fn chain_mode_delta_when_a_set_goes() {
         &[
             "-t",
             "nftables",
+            "-t",
+            "iptables",
             "--policy",
             &chain,
             "--input",
@@ -236,6 +239,35 @@ fn chain_mode_delta_when_a_set_goes() {
             .all(|l| l.starts_with('#') || !l.contains("delete")),
         "{delta}"
     );
+    // iptables mode sets: no rules to reload, the emptied sets are the admin's to destroy.
+    let ipset =
+        std::fs::read_to_string(dir.path().join("out/iptables/ipset.delta.restore")).unwrap();
+    assert!(ipset.contains("# A set came or went."), "{ipset}");
+    assert!(!ipset.contains("iptables-restore"), "{ipset}");
+    assert!(
+        ipset.contains("flush AllowAzureFront_25dded71_v4\n"),
+        "{ipset}"
+    );
+    assert!(
+        ipset.contains("once no rule of\n# yours uses it."),
+        "{ipset}"
+    );
+}
+
+/// `tagwall targets` says which files only some modes write.
+#[test]
+fn targets_name_the_files_of_some_modes_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["targets"]);
+    let (stdout, _) = text(&out);
+    assert!(
+        stdout.contains(
+            "files: ipset.restore, iptables.rules (mode chains), ip6tables.rules (mode chains), \
+             apply.sh, ipset.delta.restore\n"
+        ),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(mode sets)") && stdout.contains("(mode chain)"));
 }
 
 #[test]

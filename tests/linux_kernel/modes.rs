@@ -7,7 +7,10 @@
 //! the same host ruleset: an accept in tagwall's own table does not stop a
 //! drop in another table, which is why the other modes exist.
 
-use super::{Netns, build, connect, expected, ipset_sets, kernel_available, link, nft_sets, path};
+use super::{
+    Netns, assert_same_sets, build, connect, expected, ipset_sets, kernel_available, link,
+    nft_sets, path,
+};
 use crate::common::fixture;
 use std::path::{Path, PathBuf};
 
@@ -347,4 +350,101 @@ fn iptables_sets_mode_is_matched_from_the_hosts_own_rules() {
     fw.ok(&["sh", path(&new.join("apply.sh"))]);
     assert_eq!(ipset_sets(fw), after_delta);
     assert!(!fw.ok(&["ipset", "list", "-n"]).contains("-tmp"));
+}
+
+/// Modes `sets` and `chain` across releases whose rules differ in shape (a
+/// tag missing from one): the delta refills the sets and chains, empties a
+/// set that is gone even while a rule of the host's names it, and lands on
+/// what a fresh load of the new release holds.
+#[test]
+fn nftables_modes_take_deltas_that_add_and_remove_sets() {
+    if !kernel_available("nftables_modes_take_deltas_that_add_and_remove_sets") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let full = std::fs::read_to_string(fixture("public_20250804.json")).unwrap();
+    let lacking = dir.path().join("public_20250804-lacking.json");
+    std::fs::write(
+        &lacking,
+        full.replace("\"AzureFrontDoor.FirstParty\"", "\"Renamed.FirstParty\""),
+    )
+    .unwrap();
+    let with = fixture("public_20250811.json");
+    let afd = "AllowAzureFrontDoorFirstPartyAccess_v4";
+    for mode in ["sets", "chain"] {
+        let base = dir.path().join(mode);
+        std::fs::create_dir_all(&base).unwrap();
+        let policy = base.join("policy.toml");
+        let text = tagwall::policy::DEFAULT_POLICY_TOML
+            .replace("allow_missing_tags = false", "allow_missing_tags = true")
+            .replace(
+                "mode = \"table\"\ntable = \"tagwall\"",
+                &format!("mode = \"{mode}\"\ntable = \"filter\""),
+            );
+        std::fs::write(&policy, text).unwrap();
+        for (step, from, to) in [("shrink", &with, &lacking), ("grow", &lacking, &with)] {
+            let args = |input: &Path| {
+                vec![
+                    "-t".to_string(),
+                    "nftables".into(),
+                    "--policy".into(),
+                    path(&policy).into(),
+                    "--input".into(),
+                    path(input).into(),
+                ]
+            };
+            let old_args = args(from);
+            let old = build(
+                &base.join(step).join("old"),
+                &old_args.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+            .join("nftables");
+            let mut new_args = args(to);
+            new_args.extend(["--previous".into(), path(from).into()]);
+            let new = build(
+                &base.join(step).join("new"),
+                &new_args.iter().map(String::as_str).collect::<Vec<_>>(),
+            )
+            .join("nftables");
+            let ns = Netns::new(step);
+            load_file(&ns, &base, "host.nft", &host_ruleset(""));
+            ns.ok(&["nft", "-f", path(&old.join("tagwall.nft"))]);
+            if step == "shrink" {
+                // A rule of the host's names the set the delta takes away.
+                ns.ok(&[
+                    "nft",
+                    "add",
+                    "rule",
+                    "inet",
+                    "filter",
+                    "output",
+                    "ip",
+                    "daddr",
+                    &format!("@{afd}"),
+                    "accept",
+                ]);
+            }
+            ns.ok(&["nft", "-f", path(&new.join("tagwall.delta.nft"))]);
+            let mut got = nft_sets(&ns, "filter");
+            if step == "shrink" {
+                for family in ["v4", "v6"] {
+                    let name = afd.replace("v4", family);
+                    let gone = got.remove(&name).expect("the gone set stays, emptied");
+                    assert!(gone.is_empty(), "{mode}: {name} emptied");
+                }
+            }
+            let want = expected("nftables", Some(to), Some(&policy), false);
+            assert_same_sets(&got, &want, &format!("{mode} {step}: delta"));
+            let fresh = Netns::new(step);
+            load_file(&fresh, &base, "host.nft", &host_ruleset(""));
+            fresh.ok(&["nft", "-f", path(&new.join("tagwall.nft"))]);
+            assert_eq!(got, nft_sets(&fresh, "filter"), "{mode} {step}");
+            if mode == "chain" {
+                let chain = |ns: &Netns| {
+                    ns.ok(&["nft", "list", "chain", "inet", "filter", "tagwall_output"])
+                };
+                assert_eq!(chain(&ns), chain(&fresh), "{mode} {step}");
+            }
+        }
+    }
 }
