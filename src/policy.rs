@@ -14,6 +14,14 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::Path;
 
+/// The settings of the Linux targets (`[targets.nftables]`,
+/// `[targets.iptables]`) and their checks.
+mod linux;
+pub use linux::{
+    IptMode, IptablesOptions, MAX_IPT_CHAIN_PREFIX, MAX_NFT_CHAIN_PREFIX, MAX_NFT_TABLE, NftMode,
+    NftablesOptions, Unmatched,
+};
+
 /// The default policy, with its comments, as `tagwall init` writes it.
 pub const DEFAULT_POLICY_TOML: &str = include_str!("default_policy.toml");
 
@@ -105,102 +113,6 @@ pub struct TargetOptions {
     /// `[targets.iptables]`.
     #[serde(default)]
     pub iptables: IptablesOptions,
-}
-
-/// `[targets.nftables]`: where the nftables ruleset lives and what it does
-/// with traffic no rule matches.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct NftablesOptions {
-    /// The `inet` table tagwall owns; every full load replaces it whole.
-    #[serde(default = "NftablesOptions::default_table")]
-    pub table: String,
-    /// Priority of the table's base chains (0 is `filter`).
-    #[serde(default)]
-    pub priority: i16,
-    /// What happens to traffic that no rule matches.
-    #[serde(default)]
-    pub unmatched: Unmatched,
-}
-
-impl NftablesOptions {
-    fn default_table() -> String {
-        "tagwall".to_string()
-    }
-}
-
-impl Default for NftablesOptions {
-    fn default() -> Self {
-        NftablesOptions {
-            table: NftablesOptions::default_table(),
-            priority: 0,
-            unmatched: Unmatched::default(),
-        }
-    }
-}
-
-/// `[targets.iptables]`: the names of tagwall's chains and what they do with
-/// traffic no rule matches.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct IptablesOptions {
-    /// Prefix of the chains (`TAGWALL` gives `TAGWALL-INPUT`, `TAGWALL-FORWARD`,
-    /// `TAGWALL-OUTPUT`).
-    #[serde(default = "IptablesOptions::default_chain")]
-    pub chain: String,
-    /// What happens to traffic that no rule matches.
-    #[serde(default)]
-    pub unmatched: Unmatched,
-}
-
-impl IptablesOptions {
-    fn default_chain() -> String {
-        "TAGWALL".to_string()
-    }
-}
-
-impl Default for IptablesOptions {
-    fn default() -> Self {
-        IptablesOptions {
-            chain: IptablesOptions::default_chain(),
-            unmatched: Unmatched::default(),
-        }
-    }
-}
-
-/// What a Linux target does with traffic that none of its rules matches.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Unmatched {
-    /// Leave it to the rest of the ruleset (the admin's own rules).
-    #[default]
-    Continue,
-    /// Drop it; replies to allowed connections, loopback and IPv6 neighbour
-    /// discovery still pass.
-    Drop,
-}
-
-impl Unmatched {
-    /// `continue` or `drop`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Unmatched::Continue => "continue",
-            Unmatched::Drop => "drop",
-        }
-    }
-}
-
-/// Longest nftables table name tagwall accepts.
-pub const MAX_NFT_TABLE: usize = 32;
-/// Longest iptables chain prefix (the kernel allows 28 characters per chain,
-/// and `-FORWARD` takes 8).
-pub const MAX_IPT_CHAIN_PREFIX: usize = 20;
-
-/// A name for a kernel object: a letter, then letters, digits and `_`.
-fn is_kernel_identifier(s: &str, max: usize) -> bool {
-    s.len() <= max
-        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Policy-wide options.
@@ -642,27 +554,8 @@ impl Policy {
                 ));
             }
         }
-        let nft = &self.targets.nftables;
-        if !is_kernel_identifier(&nft.table, MAX_NFT_TABLE) {
-            return fail(format!(
-                "[targets.nftables] table {:?} must be a letter then up to {} letters, digits or _",
-                nft.table,
-                MAX_NFT_TABLE - 1
-            ));
-        }
-        if !(-400..=400).contains(&nft.priority) {
-            return fail(format!(
-                "[targets.nftables] priority {} is outside -400..400",
-                nft.priority
-            ));
-        }
-        let ipt = &self.targets.iptables;
-        if !is_kernel_identifier(&ipt.chain, MAX_IPT_CHAIN_PREFIX) {
-            return fail(format!(
-                "[targets.iptables] chain {:?} must be a letter then up to {} letters, digits or _",
-                ipt.chain,
-                MAX_IPT_CHAIN_PREFIX - 1
-            ));
+        if let Some(message) = self.validate_linux() {
+            return fail(message);
         }
         // NSG priorities are unique per direction.
         for dir in [Direction::Outbound, Direction::Inbound] {
@@ -721,7 +614,10 @@ mod tests {
         }
         assert!(!p.options.allow_missing_tags);
         assert!(p.options.allow_reserved.is_empty());
-        assert_eq!(p.targets, TargetOptions::default());
+        // The file names tagwall's table as the default does.
+        let mut defaults = TargetOptions::default();
+        defaults.nftables.table = Some("tagwall".into());
+        assert_eq!(p.targets, defaults);
     }
 
     fn err(text: &str) -> String {
@@ -780,12 +676,82 @@ mod tests {
                 format!("{rule}[targets.iptables]\nunmatched = \"reject\""),
                 "unknown variant `reject`",
             ),
+            (
+                format!("{rule}[targets.nftables]\nmode = \"set\""),
+                "mode = \"set\"",
+            ),
+            (
+                format!("{rule}[targets.nftables]\nmode = \"sets\""),
+                "mode = \"sets\" adds to an inet table of yours: name it with `table`",
+            ),
+            (
+                format!(
+                    "{rule}[targets.nftables]\nmode = \"chain\"\ntable = \"filter\"\nchain = \"x-y\""
+                ),
+                "[targets.nftables] chain \"x-y\" must be a letter",
+            ),
+            (
+                format!("{rule}[targets.nftables]\nchain = \"tw\""),
+                "chain names tagwall's chains in mode = \"chain\" only",
+            ),
+            (
+                format!(
+                    "{rule}[targets.nftables]\nmode = \"sets\"\ntable = \"filter\"\nchain = \"tw\""
+                ),
+                "mode = \"sets\" writes no chain",
+            ),
+            (
+                format!(
+                    "{rule}[targets.nftables]\nmode = \"chain\"\ntable = \"filter\"\npriority = 5"
+                ),
+                "priority is for the base chains",
+            ),
+            (
+                format!(
+                    "{rule}[targets.nftables]\nmode = \"sets\"\ntable = \"filter\"\nunmatched = \"drop\""
+                ),
+                "[targets.nftables] unmatched = \"drop\" needs chains",
+            ),
+            (
+                format!("{rule}[targets.iptables]\nmode = \"set\""),
+                "mode = \"set\"",
+            ),
+            (
+                format!("{rule}[targets.iptables]\nmode = \"sets\"\nunmatched = \"drop\""),
+                "[targets.iptables] unmatched = \"drop\" needs chains",
+            ),
         ];
         for (text, want) in cases {
             let got = err(&text);
             assert!(got.contains(want), "wanted {want:?} in {got:?}");
             assert!(got.starts_with("p.toml"), "{got}");
         }
+    }
+
+    #[test]
+    fn linux_modes_parse() {
+        let rule = "[[rule]]\nname = \"A\"\ntags = [\"X\"]\npriority = 100\n";
+        let p = Policy::parse(
+            &format!(
+                "{rule}[targets.nftables]\nmode = \"chain\"\ntable = \"filter\"\nchain = \"tw\"\n\
+                 unmatched = \"drop\"\n[targets.iptables]\nmode = \"sets\""
+            ),
+            "p.toml",
+        )
+        .unwrap();
+        let nft = &p.targets.nftables;
+        assert_eq!(
+            (nft.mode, nft.table(), nft.chain()),
+            (NftMode::Chain, "filter", "tw")
+        );
+        assert_eq!(p.targets.iptables.mode, IptMode::Sets);
+        let default = Policy::parse(rule, "p.toml").unwrap();
+        let nft = &default.targets.nftables;
+        assert_eq!(
+            (nft.mode, nft.table(), nft.chain()),
+            (NftMode::Table, "tagwall", "tagwall")
+        );
+        assert_eq!(default.targets.iptables.mode, IptMode::Chains);
     }
 
     #[test]

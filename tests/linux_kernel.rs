@@ -12,6 +12,9 @@
 //! `common::skip`) they fail instead.
 
 mod common;
+/// The modes that fit the admin's own ruleset (`tests/linux_kernel/modes.rs`).
+#[path = "linux_kernel/modes.rs"]
+mod modes;
 
 use common::{fixture, text};
 use std::collections::BTreeMap;

@@ -2,14 +2,21 @@
 
 use super::stdout_write;
 use crate::error::{Result, exit};
-use crate::render::{FileSpec, PARTIALS, TARGETS};
+use crate::render::{Each, FileSpec, PARTIALS, TARGETS};
 
 /// Print the targets table.
 pub fn execute() -> Result<i32> {
     let mut text = String::new();
     for t in TARGETS {
         text.push_str(&format!("{}\n  {}\n", t.name, t.summary));
-        let files: Vec<String> = t.files.iter().map(readable_path).collect();
+        let files: Vec<String> = t
+            .files
+            .iter()
+            .map(|f| match f.each {
+                Each::OnceWhen(when) => format!("{} ({})", readable_path(f), when.describe()),
+                _ => readable_path(f),
+            })
+            .collect();
         text.push_str(&format!("  files: {}\n", files.join(", ")));
         let mut templates: Vec<&str> = t.files.iter().map(|f| f.template).collect();
         templates.extend(

@@ -53,6 +53,33 @@ pub enum Each {
     /// file is `tool`, `source`, `previous` and the element as `item`, so the
     /// element carries everything its file needs.
     Item(&'static str),
+    /// One file for the whole policy, written only when the target's
+    /// context says so: a file of some modes only (see [`When`]).
+    OnceWhen(When),
+}
+
+/// When a file of [`Each::OnceWhen`] is written: the text at a place in the
+/// target's context equals a value (`/ipt/mode` is `chains`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct When {
+    /// A JSON pointer into the target's context.
+    pub pointer: &'static str,
+    /// The text it must hold.
+    pub equals: &'static str,
+}
+
+impl When {
+    /// Whether `context` meets the condition.
+    pub fn holds(&self, context: &Value) -> bool {
+        context.pointer(self.pointer).and_then(Value::as_str) == Some(self.equals)
+    }
+
+    /// The condition as `tagwall targets` shows it: `mode chains`, from the
+    /// pointer's last part.
+    pub fn describe(&self) -> String {
+        let key = self.pointer.rsplit('/').next().unwrap_or(self.pointer);
+        format!("{key} {}", self.equals)
+    }
 }
 
 /// One file a target writes.
@@ -292,8 +319,16 @@ impl Engine {
             }
         }
         // Whole-policy files share the root context, moved, not copied.
+        let once: Vec<&&FileSpec> = specs
+            .iter()
+            .filter(|s| match s.each {
+                Each::Once => true,
+                Each::OnceWhen(when) => when.holds(&root),
+                _ => false,
+            })
+            .collect();
         let ctx = handlebars::Context::from(root);
-        for spec in specs.iter().filter(|s| s.each == Each::Once) {
+        for spec in once {
             self.emit(target, spec, &ctx, sink)?;
         }
         Ok(())

@@ -53,6 +53,23 @@ macro_rules! file {
     };
 }
 
+/// A whole-policy file written only when the context's text at `pointer`
+/// is `equals` (a file of some modes only).
+macro_rules! file_when {
+    ($path:literal, $name:literal, $pointer:literal == $equals:literal) => {
+        FileSpec {
+            path: $path,
+            template: $name,
+            source: template!($name),
+            each: Each::OnceWhen(super::When {
+                pointer: $pointer,
+                equals: $equals,
+            }),
+            delta: false,
+        }
+    };
+}
+
 /// A file written only with a previous release (delta commands).
 macro_rules! delta_file {
     ($path:literal, $name:literal, $each:ident) => {
@@ -93,6 +110,7 @@ macro_rules! item_file {
 /// rendered from directly, by name (also their path under `templates/`).
 pub static PARTIALS: &[(&str, &str)] = &[
     ("nftables/table.nft", template!("nftables/table.nft")),
+    ("nftables/refill.nft", template!("nftables/refill.nft")),
     ("iptables/filter.rules", template!("iptables/filter.rules")),
     ("panos/group", template!("panos/group")),
     ("panos/policy", template!("panos/policy")),
@@ -154,8 +172,9 @@ pub static TARGETS: &[Target] = &[
     },
     Target {
         name: "nftables",
-        summary: "An nftables ruleset for `nft -f`: a table of its own, a set per rule and family, \
-                  atomic reloads and element deltas",
+        summary: "An nftables ruleset for `nft -f`: a set per rule and family, in a table of its own \
+                  with base chains (mode table), or in your table as sets only (mode sets) or with \
+                  chains to jump to (mode chain); atomic reloads and element deltas",
         files: &[
             file!("tagwall.nft", "nftables/ruleset.nft", Once),
             delta_file!("tagwall.delta.nft", "nftables/delta.nft", Once),
@@ -175,11 +194,19 @@ pub static TARGETS: &[Target] = &[
     Target {
         name: "iptables",
         summary: "ipset sets (hash:net, swapped in atomically) and iptables/ip6tables rules in \
-                  chains of their own, with ipset deltas",
+                  chains of their own (mode chains), or the sets only (mode sets), with ipset deltas",
         files: &[
             file!("ipset.restore", "iptables/ipset.restore", Once),
-            file!("iptables.rules", "iptables/iptables.rules", Once),
-            file!("ip6tables.rules", "iptables/ip6tables.rules", Once),
+            file_when!(
+                "iptables.rules",
+                "iptables/iptables.rules",
+                "/ipt/mode" == "chains"
+            ),
+            file_when!(
+                "ip6tables.rules",
+                "iptables/ip6tables.rules",
+                "/ipt/mode" == "chains"
+            ),
             file!("apply.sh", "iptables/apply.sh", Once),
             delta_file!("ipset.delta.restore", "iptables/ipset.delta.restore", Once),
         ],

@@ -1,7 +1,8 @@
 //! The iptables target: one ipset `hash:net` set per rule and family,
 //! refilled in a temporary set and swapped in, and iptables/ip6tables rules
 //! that match the sets, in chains of tagwall's own (one per built-in chain,
-//! jumped to from its top).
+//! jumped to from its top). In mode `sets` (`[targets.iptables] mode`) the
+//! sets only, for the admin's own rules to match: no rules file is written.
 //!
 //! [`build`] makes the context the templates `templates/iptables/*.hbs`
 //! read, as the typed [`IptablesContext`]. The argument lines of the rules
@@ -14,7 +15,7 @@ use super::{
     rule_label, set_delta, with_set_names,
 };
 use crate::error::Result;
-use crate::policy::Unmatched;
+use crate::policy::{IptMode, Unmatched};
 use crate::render::items::Items;
 use crate::render::{Job, PlanHead, Target, context_value};
 use crate::select::SelectedRule;
@@ -53,6 +54,10 @@ pub struct IptablesContext<'a> {
 /// previous release.
 #[derive(Serialize)]
 pub struct Ipt<'a> {
+    /// What the files hold, from the policy's `[targets.iptables] mode`:
+    /// `chains` (the sets and the rules) or `sets` (the sets only; the rules
+    /// files are not written, and `v4`, `v6` and `hooks` are empty).
+    pub mode: &'static str,
     /// The chains' prefix, from the policy's `[targets.iptables] chain`
     /// (`TAGWALL` by default, giving `TAGWALL-INPUT` and so on).
     pub chain: &'a str,
@@ -275,8 +280,13 @@ fn build_with<'a>(
         ));
     }
     let drop = options.unmatched == Unmatched::Drop;
+    // Mode `sets` writes no rule: the admin's own rules match the sets.
+    let hooks: &[Hook] = match options.mode {
+        IptMode::Chains => &Hook::ALL,
+        IptMode::Sets => &[],
+    };
     let chains_for = |family: Family| -> Vec<IptChain> {
-        Hook::ALL
+        hooks
             .iter()
             .map(|&hook| IptChain {
                 name: syntax::chain(&options.chain, hook),
@@ -293,7 +303,12 @@ fn build_with<'a>(
     };
     let mut v4 = chains_for(Family::V4);
     let mut v6 = chains_for(Family::V6);
-    for m in plan(&job.selection.rules) {
+    let matches = if hooks.is_empty() {
+        Vec::new()
+    } else {
+        plan(&job.selection.rules)
+    };
+    for m in matches {
         let set = &names.current[m.index][m.family.slot()];
         let chains = match m.family {
             Family::V4 => &mut v4,
@@ -314,7 +329,7 @@ fn build_with<'a>(
     let hooks: Vec<IptHook> = [Family::V4, Family::V6]
         .iter()
         .flat_map(|&family| {
-            Hook::ALL.iter().map(move |&hook| IptHook {
+            hooks.iter().map(move |&hook| IptHook {
                 tool: syntax::tool(family),
                 builtin: syntax::builtin(hook),
                 chain: syntax::chain(&options.chain, hook),
@@ -328,6 +343,7 @@ fn build_with<'a>(
     Ok(IptablesContext {
         head: PlanHead::of(job),
         ipt: Ipt {
+            mode: options.mode.as_str(),
             chain: &options.chain,
             tmp_suffix: IPSET_TMP_SUFFIX,
             unmatched: options.unmatched.as_str(),

@@ -1,6 +1,16 @@
-//! The nftables target: one `inet` table that tagwall owns and replaces
-//! whole, holding one interval set per rule and family and three base chains
-//! (input, forward, output) whose rule lines match the sets.
+//! The nftables target: one interval set per rule and family, and the rule
+//! lines that match them, in one of three modes (`[targets.nftables] mode`):
+//!
+//! - `table`: an `inet` table that tagwall owns and replaces whole, with three
+//!   base chains (input, forward, output);
+//! - `sets`: the sets only, refilled in the admin's existing table, for the
+//!   admin's own rules to match;
+//! - `chain`: the sets and three regular chains (one per hook, the same lines
+//!   as the base chains of `table`) in the admin's table, for the admin's base
+//!   chains to jump to.
+//!
+//! The admin's table is never deleted or flushed: only the sets and chains
+//! tagwall names are emptied and refilled, in the file's one transaction.
 //!
 //! [`build`] makes the context the templates `templates/nftables/*.hbs` read,
 //! as the typed [`NftablesContext`]. The set definitions and rule lines in it
@@ -12,7 +22,7 @@ use super::{
     set_delta, with_set_names,
 };
 use crate::error::Result;
-use crate::policy::Unmatched;
+use crate::policy::{NftMode, Unmatched};
 use crate::render::context::PrefixList;
 use crate::render::items::{Lazy, Source};
 use crate::render::{Job, PlanHead, Target, context_value};
@@ -41,8 +51,14 @@ pub struct NftablesContext<'a> {
 /// previous release.
 #[derive(Serialize)]
 pub struct Nft<'a> {
+    /// What the file holds, from the policy's `[targets.nftables] mode`:
+    /// `table` (a table of tagwall's own), `sets` (the sets only, in the
+    /// admin's table) or `chain` (the sets and regular chains, in the admin's
+    /// table).
+    pub mode: &'static str,
     /// The table's name (`table inet NAME`), from the policy's
-    /// `[targets.nftables] table` (`tagwall` by default).
+    /// `[targets.nftables] table`: tagwall's own (`tagwall` by default) in
+    /// mode `table`, the admin's existing table in the others.
     pub table: &'a str,
     /// The base chains' priority as nft spells it: `filter`, `filter + 10`,
     /// `filter - 10`.
@@ -57,22 +73,27 @@ pub struct Nft<'a> {
     /// and at most 128 bytes, not quoted.
     pub comment: String,
     /// Every set's whole definition, finished nftables text: a blank line,
-    /// `# rule` comment lines with the set's provenance, then
-    /// `set NAME { type ...; flags interval; comment "..."; elements = {...} }`
-    /// indented for the inside of the table. One per rule and family with
+    /// `# rule` comment lines with the set's provenance, then in mode
+    /// `table` `set NAME { type ...; flags interval; comment "..."; elements
+    /// = {...} }` indented for the inside of the table; in the other modes,
+    /// at the top level, `add set` (creating it when missing), `flush set`
+    /// and `add element` with its prefixes. One per rule and family with
     /// addresses, in the policy file's rule order, IPv4 before IPv6.
     pub sets: Lazy<SetDefinitions>,
-    /// The base chains, one per hook: input, forward, output.
+    /// The chains, one per hook: input, forward, output. Base chains named
+    /// after their hook in mode `table`; regular chains named
+    /// `PREFIX_HOOK` (`tagwall_output`) in mode `chain`; none in mode `sets`.
     pub chains: Vec<NftChain>,
     /// Null without a previous release; else what changed since it.
     pub delta: Option<NftDelta>,
 }
 
-/// A base chain.
+/// A chain of one hook's rule lines.
 #[derive(Serialize)]
 pub struct NftChain {
-    /// The chain's name, the same as its hook's.
-    pub name: &'static str,
+    /// The chain's name: its hook's in mode `table`; the policy's
+    /// `[targets.nftables] chain`, `_` and the hook in mode `chain`.
+    pub name: String,
     /// The netfilter hook: `input`, `forward` or `output`.
     pub hook: &'static str,
     /// Whole rule lines that accept what must pass before the rules when
@@ -82,6 +103,9 @@ pub struct NftChain {
     /// Whole rule lines (match, verdict and a quoted provenance comment),
     /// in the policy's order by priority.
     pub rules: Vec<String>,
+    /// The chain's last line: `drop` in mode `chain` when unmatched traffic
+    /// is dropped (a regular chain has no policy); else null.
+    pub last: Option<&'static str>,
 }
 
 /// The delta from the previous release.
@@ -94,6 +118,10 @@ pub struct NftDelta {
     /// The sets whose elements changed, in the order of `nft.sets` (empty
     /// unless `patch`).
     pub sets: Vec<NftDeltaSet>,
+    /// The names of the sets the previous release loaded that this one
+    /// lacks (a rule gone, or a family emptied), in name order. Modes `sets`
+    /// and `chain` empty them, as rules of the admin's may still use them.
+    pub gone: Vec<String>,
 }
 
 /// One set's changed elements.
@@ -134,6 +162,9 @@ struct NftSet<'a> {
 /// into the output, their text never exists whole.
 pub struct SetDefinitions {
     sets: Vec<SetText>,
+    /// The admin's table the sets are refilled in (modes `sets` and
+    /// `chain`); `None`: defined inside tagwall's own table.
+    refill: Option<String>,
 }
 
 /// What one set's definition is written from.
@@ -155,7 +186,11 @@ impl Source for SetDefinitions {
     }
 
     fn value(&self, index: usize) -> serde_json::Result<Value> {
-        Ok(Value::String(syntax::set_definition(&self.sets[index])))
+        let set = &self.sets[index];
+        Ok(Value::String(match &self.refill {
+            Some(table) => syntax::set_refill(set, table),
+            None => syntax::set_definition(set),
+        }))
     }
 }
 
@@ -179,10 +214,17 @@ fn build_with<'a>(
         }
     }
     let drop = options.unmatched == Unmatched::Drop;
-    let mut chains: Vec<NftChain> = Hook::ALL
+    let hooks: &[Hook] = match options.mode {
+        NftMode::Sets => &[],
+        NftMode::Table | NftMode::Chain => &Hook::ALL,
+    };
+    let mut chains: Vec<NftChain> = hooks
         .iter()
         .map(|&hook| NftChain {
-            name: hook.name(),
+            name: match options.mode {
+                NftMode::Chain => format!("{}_{}", options.chain(), hook.name()),
+                _ => hook.name().to_string(),
+            },
             hook: hook.name(),
             exempt: if drop {
                 syntax::exempt(hook)
@@ -190,6 +232,7 @@ fn build_with<'a>(
                 Vec::new()
             },
             rules: Vec::new(),
+            last: (drop && options.mode == NftMode::Chain).then_some("drop"),
         })
         .collect();
     // Each rule's provenance comment, quoted once for its sets and its lines.
@@ -206,7 +249,9 @@ fn build_with<'a>(
             (m.hook, syntax::rule_line(m, set, &comments[m.index]))
         })
         .collect();
-    for (hook, line) in lines {
+    // In mode `sets` there is no chain: the admin's own rules match the sets.
+    let chained = !chains.is_empty();
+    for (hook, line) in lines.into_iter().filter(|_| chained) {
         let chain = chains
             .iter_mut()
             .find(|c| c.hook == hook.name())
@@ -215,8 +260,9 @@ fn build_with<'a>(
     }
     let delta = job.previous.as_ref().map(|_| {
         // Elements are patched only when the sets are the same ones by
-        // name; otherwise the table is replaced whole.
-        let patch = gone_sets(job, target, names).is_empty()
+        // name; otherwise the table (or the sets and chains) is refilled whole.
+        let gone = gone_sets(job, target, names);
+        let patch = gone.is_empty()
             && sets
                 .iter()
                 .all(|s| set_delta(job, s.index, s.family).is_some());
@@ -235,7 +281,11 @@ fn build_with<'a>(
         } else {
             Vec::new()
         };
-        NftDelta { patch, sets }
+        NftDelta {
+            patch,
+            sets,
+            gone: gone.into_iter().collect(),
+        }
     });
     let comment = clean(
         &format!("tagwall: {} cloud Service Tags", job.provenance.cloud),
@@ -244,7 +294,8 @@ fn build_with<'a>(
     Ok(NftablesContext {
         head: PlanHead::of(job),
         nft: Nft {
-            table: &options.table,
+            mode: options.mode.as_str(),
+            table: options.table(),
             priority: syntax::priority(options.priority),
             policy: if drop { "drop" } else { "accept" },
             unmatched: options.unmatched.as_str(),
@@ -261,6 +312,7 @@ fn build_with<'a>(
                         prefixes: PrefixList::of(&s.sel.set, s.family.slot()),
                     })
                     .collect(),
+                refill: (options.mode != NftMode::Table).then(|| options.table().to_string()),
             }),
             chains,
             delta,

@@ -1,7 +1,8 @@
 //! The nftables syntax tagwall writes in Rust rather than in a template:
 //! the set definitions and rule lines (with `--all-tags` 5,661 sets and
 //! 11,322 rule lines, written here in parallel, far faster than a template
-//! walks them), the exempt lines and the priority. The table, the chains
+//! walks them), the sets' refills in the admin's table (modes `sets` and
+//! `chain`), the exempt lines and the priority. The table, the chains
 //! around the lines and the delta's element lists are the templates'.
 
 use super::{NFT_MAX_COMMENT, SetText};
@@ -68,6 +69,63 @@ pub(super) fn set_definition(set: &SetText) -> String {
         }
     }
     out.push_str("\n\t\t}\n\t}\n");
+    text
+}
+
+/// The set refilled in the admin's `table` (modes `sets` and `chain`), with
+/// its provenance in comments: `add set` creates it when missing and is a
+/// no-op when a set of that name, type and flags exists (the rules that use
+/// it stay); `flush set` and `add element` then refill it in the file's
+/// transaction. A set cannot be deleted while a rule uses it, so it is never
+/// deleted and recreated.
+pub(super) fn set_refill(set: &SetText, table: &str) -> String {
+    let kind = match set.family {
+        Family::V4 => "ipv4_addr",
+        Family::V6 => "ipv6_addr",
+    };
+    let count = set.prefixes.len();
+    let per_element = match set.family {
+        Family::V4 => 20,
+        Family::V6 => 45,
+    };
+    let mut text = String::with_capacity(640 + set.comment.len() + per_element * count);
+    let out = &mut text;
+    out.push_str("\n# rule ");
+    Quote::Comment.write(&set.label, out);
+    out.push_str(&format!(": {count} prefixes, from\n"));
+    for line in &set.provenance {
+        out.push_str("#   ");
+        Quote::Comment.write(line, out);
+        out.push('\n');
+    }
+    let name = &set.name;
+    out.push_str(&format!(
+        "add set inet {table} {name} {{ type {kind}; flags interval; comment "
+    ));
+    out.push_str(&set.comment);
+    out.push_str(&format!(
+        "; }}\nflush set inet {table} {name}\nadd element inet {table} {name} {{\n"
+    ));
+    let mut first = true;
+    let mut element = |out: &mut String| {
+        out.push_str(if first { "\t" } else { ",\n\t" });
+        first = false;
+    };
+    match &set.prefixes {
+        PrefixList::V4(list) => {
+            for &(addr, len) in list {
+                element(out);
+                push_v4_prefix(out, addr, len);
+            }
+        }
+        PrefixList::V6(list) => {
+            for &(addr, len) in list {
+                element(out);
+                push_v6_prefix(out, addr, len);
+            }
+        }
+    }
+    out.push_str("\n}\n");
     text
 }
 
