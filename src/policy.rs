@@ -113,6 +113,46 @@ pub struct TargetOptions {
     /// `[targets.iptables]`.
     #[serde(default)]
     pub iptables: IptablesOptions,
+    /// `[targets.panos]`.
+    #[serde(default)]
+    pub panos: VendorOptions,
+    /// `[targets.fortios]`.
+    #[serde(default)]
+    pub fortios: VendorOptions,
+    /// `[targets.cisco-asa]`.
+    #[serde(default, rename = "cisco-asa")]
+    pub cisco_asa: VendorOptions,
+    /// `[targets.junos]`.
+    #[serde(default)]
+    pub junos: VendorOptions,
+    /// `[targets.mikrotik]`.
+    #[serde(default)]
+    pub mikrotik: VendorOptions,
+}
+
+impl TargetOptions {
+    /// The settings of the vendor target `name` (the targets that render a
+    /// vendor plan), if it is one.
+    pub fn vendor(&self, name: &str) -> Option<&VendorOptions> {
+        match name {
+            "panos" => Some(&self.panos),
+            "fortios" => Some(&self.fortios),
+            "cisco-asa" => Some(&self.cisco_asa),
+            "junos" => Some(&self.junos),
+            "mikrotik" => Some(&self.mikrotik),
+            _ => None,
+        }
+    }
+}
+
+/// `[targets.<vendor>]` for PAN-OS, FortiOS, Cisco ASA, Junos and RouterOS.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct VendorOptions {
+    /// Address objects and groups only: no services and no rules, for an
+    /// admin who references the groups from rules of their own.
+    #[serde(default)]
+    pub objects_only: bool,
 }
 
 /// Policy-wide options.

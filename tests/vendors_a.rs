@@ -410,6 +410,68 @@ fn golden_rich_policy() {
     golden(Some(RICH_POLICY), "policy");
 }
 
+/// The rich policy with `objects_only` for every vendor target.
+fn objects_only_policy() -> String {
+    let mut body = RICH_POLICY.to_string();
+    for t in VENDORS {
+        body.push_str(&format!("\n[targets.{t}]\nobjects_only = true\n"));
+    }
+    body
+}
+
+#[test]
+fn golden_objects_only() {
+    golden(Some(&objects_only_policy()), "objects-only");
+}
+
+#[test]
+fn objects_only_writes_the_groups_and_no_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = policy_file(dir.path(), &objects_only_policy());
+    let p = p.to_string_lossy().into_owned();
+    let input = fixture("public_20250811.json")
+        .to_string_lossy()
+        .into_owned();
+    let mut args: Vec<String> = ["--input", &input, "--policy", &p]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(target_args(&VENDORS));
+    let out = build(dir.path(), "out", &strs(&args));
+    // Each vendor's rule syntax: none of it is written; the groups are.
+    let rules = [
+        ("panos", "rulebase security", "address-group"),
+        (
+            "fortios",
+            "config firewall policy",
+            "config firewall addrgrp",
+        ),
+        ("cisco-asa", "access-list", "object-group network"),
+        ("junos", "security policies", "address-set"),
+        ("mikrotik", "firewall filter", "address-list"),
+    ];
+    for (t, rule, group) in rules {
+        let files = read_tree(&out.join(t));
+        let all: String = files
+            .values()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect();
+        assert!(!all.contains(rule), "{t}: {rule:?} written");
+        assert!(all.contains(group), "{t}: no {group:?}");
+    }
+    // A misspelt key is an error, not ignored.
+    let bad = policy_file(
+        dir.path(),
+        &format!("{RICH_POLICY}\n[targets.panos]\nobject_only = true\n"),
+    );
+    let o = run(
+        dir.path(),
+        &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
+    assert!(text(&o).1.contains("object_only"), "{}", text(&o).1);
+}
+
 // ---------------------------------------------------------------- prefixes
 
 #[test]

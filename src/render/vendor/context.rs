@@ -32,10 +32,22 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
     } else {
         Base::Head(PlanHead::of(job))
     };
+    let objects_only = job
+        .selection
+        .policy
+        .targets
+        .vendor(target.name)
+        .is_some_and(|v| v.objects_only);
     let mut plan = plan(job.selection, &job.provenance, target)?;
+    if objects_only {
+        plan.keep_objects_only();
+    }
     let mut delta = match &job.previous {
         Some(prev) => {
-            let old = plan_lenient(prev.selection, &prev.provenance, target)?;
+            let mut old = plan_lenient(prev.selection, &prev.provenance, target)?;
+            if objects_only {
+                old.keep_objects_only();
+            }
             Some(diff(target, &old, &plan)?)
         }
         None => None,
@@ -48,6 +60,7 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
     }
     let ctx = VendorContext {
         base,
+        objects_only,
         limits: target.profile.by_label(),
         policy_id_base: FIRST_POLICY_ID,
         plan: PlanOut::from(plan),
@@ -74,6 +87,9 @@ pub struct VendorContext<'a> {
     /// lists empty when the row's templates do not read them).
     #[serde(flatten)]
     pub base: Base<'a>,
+    /// `[targets.<vendor>] objects_only`: the plan holds address objects and
+    /// groups only (no services, no policies).
+    pub objects_only: bool,
     /// The row's limits by their `tagwall targets` label, as templates look
     /// them up (`lookup limits "EDL entries per list"`).
     pub limits: BTreeMap<&'static str, usize>,

@@ -418,6 +418,16 @@ impl Serialize for Entries {
 }
 
 impl Plan {
+    /// Keep the address objects and groups only (`objects_only`): no
+    /// services, no policies, so neither the configuration nor a delta
+    /// writes a rule.
+    pub fn keep_objects_only(&mut self) {
+        self.services.clear();
+        self.policies.clear();
+        self.entries = 0;
+        self.elements = 0;
+    }
+
     /// Leave the policies' entries out of the context.
     pub fn omit_entries(&mut self) {
         for p in &mut self.policies {
