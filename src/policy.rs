@@ -153,6 +153,67 @@ pub struct VendorOptions {
     /// admin who references the groups from rules of their own.
     #[serde(default)]
     pub objects_only: bool,
+    /// PAN-OS and Junos: the zones of the local side (default `trust`);
+    /// outbound rules go from them, inbound rules to them. Junos takes one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_zones: Option<Vec<String>>,
+    /// PAN-OS and Junos: the zones Azure is reached through (default
+    /// `untrust`); outbound rules go to them, inbound rules from them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_zones: Option<Vec<String>>,
+}
+
+/// Longest zone name (PAN-OS allows 31 characters, Junos 63).
+const MAX_ZONE: usize = 31;
+
+impl VendorOptions {
+    /// Check the zones of target `name`.
+    fn check(&self, name: &str) -> std::result::Result<(), String> {
+        for (key, zones) in [
+            ("from_zones", &self.from_zones),
+            ("to_zones", &self.to_zones),
+        ] {
+            let Some(zones) = zones else { continue };
+            if !matches!(name, "panos" | "junos") {
+                return Err(format!(
+                    "[targets.{name}] {key}: only panos and junos have zones"
+                ));
+            }
+            if zones.is_empty() || (name == "junos" && zones.len() > 1) {
+                return Err(format!(
+                    "[targets.{name}] {key}: give {} zone{}",
+                    if name == "junos" {
+                        "one"
+                    } else {
+                        "at least one"
+                    },
+                    if name == "junos" {
+                        " (a Junos policy sits in one zone pair)"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+            for zone in zones {
+                let ok = zone.len() <= MAX_ZONE
+                    && zone
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphanumeric())
+                    && zone
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+                if !ok {
+                    return Err(format!(
+                        "[targets.{name}] {key}: zone {zone:?} must be a letter or digit, then up to \
+                         {} letters, digits, . _ or -",
+                        MAX_ZONE - 1
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Policy-wide options.
@@ -516,6 +577,13 @@ impl Policy {
             && p > 100
         {
             return fail(format!("[run] max_removal_percent {p} is above 100"));
+        }
+        for name in ["panos", "fortios", "cisco-asa", "junos", "mikrotik"] {
+            if let Some(v) = self.targets.vendor(name)
+                && let Err(message) = v.check(name)
+            {
+                return fail(message);
+            }
         }
         let mut names = BTreeSet::new();
         for rule in &self.rules {

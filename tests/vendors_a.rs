@@ -1021,3 +1021,89 @@ fn targets_lists_the_limits_as_data() {
         "partials listed as files: {stdout}"
     );
 }
+
+#[test]
+fn zones_come_from_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "{RICH_POLICY}\n[targets.panos]\nfrom_zones = [\"inside\", \"dmz\"]\nto_zones = [\"outside\"]\n\
+         \n[targets.junos]\nfrom_zones = [\"lan\"]\nto_zones = [\"wan\"]\n"
+    );
+    let p = policy_file(dir.path(), &body)
+        .to_string_lossy()
+        .into_owned();
+    let input = fixture("public_20250811.json")
+        .to_string_lossy()
+        .into_owned();
+    let old = fixture("public_20250804.json")
+        .to_string_lossy()
+        .into_owned();
+    let args = [
+        "--input",
+        &input,
+        "--previous",
+        &old,
+        "--policy",
+        &p,
+        "--target",
+        "panos",
+        "--target",
+        "junos",
+    ];
+    let out = build(dir.path(), "out", &args);
+    let panos = fs::read_to_string(out.join("panos/panos.set")).unwrap();
+    // Web goes both ways: outbound from the local zones, inbound to them.
+    assert!(
+        panos.contains("set rulebase security rules Web from [ inside dmz ]\n"),
+        "{panos}"
+    );
+    assert!(
+        panos.contains("set rulebase security rules Web to outside\n"),
+        "{panos}"
+    );
+    assert!(
+        panos.contains("set rulebase security rules Web-in from outside\n"),
+        "{panos}"
+    );
+    assert!(
+        panos.contains("set rulebase security rules Web-in to [ inside dmz ]\n"),
+        "{panos}"
+    );
+    assert!(!panos.contains("trust"), "{panos}");
+    let junos = fs::read_to_string(out.join("junos/junos-security.set")).unwrap();
+    assert!(
+        junos.contains("from-zone lan to-zone wan policy"),
+        "{junos}"
+    );
+    assert!(
+        junos.contains("from-zone wan to-zone lan policy"),
+        "{junos}"
+    );
+    assert!(!junos.contains("trust"), "{junos}");
+    let delta = fs::read_to_string(out.join("junos/junos-security-delta.set")).unwrap();
+    assert!(!delta.contains("trust"), "{delta}");
+    // Zones where a target has none, two for Junos, or a name a device
+    // cannot take: refused, naming the key.
+    for (table, want) in [
+        (
+            "[targets.fortios]\nfrom_zones = [\"lan\"]",
+            "only panos and junos have zones",
+        ),
+        (
+            "[targets.junos]\nto_zones = [\"a\", \"b\"]",
+            "give one zone",
+        ),
+        (
+            "[targets.panos]\nto_zones = [\"bad zone\"]",
+            "zone \"bad zone\" must be",
+        ),
+    ] {
+        let bad = policy_file(dir.path(), &format!("{RICH_POLICY}\n{table}\n"));
+        let o = run(
+            dir.path(),
+            &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
+        assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
+    }
+}

@@ -58,9 +58,19 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
             d.omit_entries();
         }
     }
+    let options = job.selection.policy.targets.vendor(target.name);
+    let zones = |given: Option<&Vec<String>>, default: &str| match given.map(Vec::as_slice) {
+        None | Some([]) => default.to_string(),
+        Some([one]) => one.clone(),
+        Some(many) => format!("[ {} ]", many.join(" ")),
+    };
     let ctx = VendorContext {
         base,
         objects_only,
+        zones: Zones {
+            local: zones(options.and_then(|o| o.from_zones.as_ref()), "trust"),
+            remote: zones(options.and_then(|o| o.to_zones.as_ref()), "untrust"),
+        },
         limits: target.profile.by_label(),
         policy_id_base: FIRST_POLICY_ID,
         plan: PlanOut::from(plan),
@@ -90,6 +100,8 @@ pub struct VendorContext<'a> {
     /// `[targets.<vendor>] objects_only`: the plan holds address objects and
     /// groups only (no services, no policies).
     pub objects_only: bool,
+    /// PAN-OS and Junos: the zones rules go from and to.
+    pub zones: Zones,
     /// The row's limits by their `tagwall targets` label, as templates look
     /// them up (`lookup limits "EDL entries per list"`).
     pub limits: BTreeMap<&'static str, usize>,
@@ -100,6 +112,17 @@ pub struct VendorContext<'a> {
     /// With a previous release, what changes from its plan to this one;
     /// else null.
     pub delta: Option<Delta>,
+}
+
+/// The zones of the two sides of a rule, as the device writes a member list
+/// (`trust`, or `[ inside dmz ]` for several): `[targets.panos|junos]
+/// from_zones` and `to_zones`.
+#[derive(Serialize)]
+pub struct Zones {
+    /// The local side's zones (`from_zones`, default `trust`).
+    pub local: String,
+    /// The zones Azure is reached through (`to_zones`, default `untrust`).
+    pub remote: String,
 }
 
 /// A [`Plan`] as the context holds it, field for field; templates walk its
