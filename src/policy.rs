@@ -161,6 +161,14 @@ pub struct VendorOptions {
     /// `untrust`); outbound rules go to them, inbound rules from them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_zones: Option<Vec<String>>,
+    /// FortiOS: the interfaces (or zones) of the local side when a rule
+    /// names none in `local.interface` (default `any`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_interfaces: Option<Vec<String>>,
+    /// FortiOS: the interfaces (or zones) Azure is reached through
+    /// (default `any`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_interfaces: Option<Vec<String>>,
 }
 
 /// Longest zone name (PAN-OS allows 31 characters, Junos 63).
@@ -172,9 +180,17 @@ impl VendorOptions {
         for (key, zones) in [
             ("from_zones", &self.from_zones),
             ("to_zones", &self.to_zones),
+            ("from_interfaces", &self.from_interfaces),
+            ("to_interfaces", &self.to_interfaces),
         ] {
             let Some(zones) = zones else { continue };
-            if !matches!(name, "panos" | "junos") {
+            let interfaces = key.ends_with("interfaces");
+            if interfaces && name != "fortios" {
+                return Err(format!(
+                    "[targets.{name}] {key}: only fortios has interfaces"
+                ));
+            }
+            if !interfaces && !matches!(name, "panos" | "junos") {
                 return Err(format!(
                     "[targets.{name}] {key}: only panos and junos have zones"
                 ));

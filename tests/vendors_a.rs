@@ -1107,3 +1107,46 @@ fn zones_come_from_the_policy() {
         assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
     }
 }
+
+#[test]
+fn fortios_interfaces_come_from_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!(
+        "{RICH_POLICY}\n[targets.fortios]\nfrom_interfaces = [\"internal\"]\nto_interfaces = [\"wan1\", \"wan2\"]\n"
+    );
+    let p = policy_file(dir.path(), &body)
+        .to_string_lossy()
+        .into_owned();
+    let input = fixture("public_20250811.json")
+        .to_string_lossy()
+        .into_owned();
+    let out = build(
+        dir.path(),
+        "out",
+        &["--input", &input, "--policy", &p, "--target", "fortios"],
+    );
+    let conf = fs::read_to_string(out.join("fortios/fortios.conf")).unwrap();
+    // Outbound: from the local side to Azure; a rule's own interface wins.
+    assert!(
+        conf.contains("set srcintf \"internal\"\n        set dstintf \"wan1\" \"wan2\"\n"),
+        "{conf}"
+    );
+    assert!(conf.contains("set srcintf \"port2\""), "{conf}");
+    // Inbound: from Azure.
+    assert!(conf.contains("set srcintf \"wan1\" \"wan2\"\n"), "{conf}");
+    assert!(!conf.contains("\"any\"\n        set dstintf"), "{conf}");
+    let bad = policy_file(
+        dir.path(),
+        &format!("{RICH_POLICY}\n[targets.panos]\nto_interfaces = [\"wan1\"]\n"),
+    );
+    let o = run(
+        dir.path(),
+        &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
+    assert!(
+        text(&o).1.contains("only fortios has interfaces"),
+        "{}",
+        text(&o).1
+    );
+}

@@ -64,12 +64,25 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
         Some([one]) => one.clone(),
         Some(many) => format!("[ {} ]", many.join(" ")),
     };
+    // FortiOS names, each quoted, separated by spaces (`"port1" "port2"`).
+    let interfaces = |given: Option<&Vec<String>>| match given {
+        Some(names) if !names.is_empty() => names
+            .iter()
+            .map(|n| crate::render::helpers::Quote::Fortios.apply(n))
+            .collect::<Vec<_>>()
+            .join(" "),
+        _ => "\"any\"".to_string(),
+    };
     let ctx = VendorContext {
         base,
         objects_only,
         zones: Zones {
             local: zones(options.and_then(|o| o.from_zones.as_ref()), "trust"),
             remote: zones(options.and_then(|o| o.to_zones.as_ref()), "untrust"),
+        },
+        interfaces: Interfaces {
+            local: interfaces(options.and_then(|o| o.from_interfaces.as_ref())),
+            remote: interfaces(options.and_then(|o| o.to_interfaces.as_ref())),
         },
         limits: target.profile.by_label(),
         policy_id_base: FIRST_POLICY_ID,
@@ -102,6 +115,8 @@ pub struct VendorContext<'a> {
     pub objects_only: bool,
     /// PAN-OS and Junos: the zones rules go from and to.
     pub zones: Zones,
+    /// FortiOS: the interfaces rules go from and to.
+    pub interfaces: Interfaces,
     /// The row's limits by their `tagwall targets` label, as templates look
     /// them up (`lookup limits "EDL entries per list"`).
     pub limits: BTreeMap<&'static str, usize>,
@@ -122,6 +137,17 @@ pub struct Zones {
     /// The local side's zones (`from_zones`, default `trust`).
     pub local: String,
     /// The zones Azure is reached through (`to_zones`, default `untrust`).
+    pub remote: String,
+}
+
+/// The interfaces of the two sides of a FortiOS policy, quoted as the CLI
+/// takes them (`"any"`, or `"port1" "port2"`): `[targets.fortios]
+/// from_interfaces` and `to_interfaces`.
+#[derive(Serialize)]
+pub struct Interfaces {
+    /// The local side's, when a rule names none (default `"any"`).
+    pub local: String,
+    /// Those Azure is reached through (default `"any"`).
     pub remote: String,
 }
 
