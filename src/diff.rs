@@ -10,12 +10,11 @@ use crate::delta::Delta;
 use crate::error::{Error, Result};
 use crate::model::{ServiceTags, Tag};
 use crate::policy::Policy;
-use crate::select::{Selection, select_older};
+use crate::select::{Selection, glob, select_older};
 use crate::source::Provenance;
 use ipnet::IpNet;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
-use wildmatch::WildMatch;
 
 /// Which tags a diff compares.
 #[derive(Clone, Debug)]
@@ -234,9 +233,7 @@ pub fn diff_resolved(
     // it is the error (the policy's selection refuses it the same way).
     let asked = |name: &str| match scope {
         Scope::All => true,
-        Scope::Tags(patterns) => patterns
-            .iter()
-            .any(|p| WildMatch::new(&p.to_ascii_lowercase()).matches(&name.to_ascii_lowercase())),
+        Scope::Tags(patterns) => patterns.iter().any(|p| glob(p)(name)),
         Scope::Policy(_) => false,
     };
     for file in [old, new] {
@@ -250,16 +247,12 @@ pub fn diff_resolved(
     let names: BTreeSet<&str> = match scope {
         Scope::All => old_tags.keys().chain(new_tags.keys()).copied().collect(),
         Scope::Tags(patterns) => {
-            // Globs ignore case, as everywhere.
-            let globs: Vec<WildMatch> = patterns
-                .iter()
-                .map(|p| WildMatch::new(&p.to_ascii_lowercase()))
-                .collect();
+            let globs: Vec<_> = patterns.iter().map(|p| glob(p)).collect();
             old_tags
                 .keys()
                 .chain(new_tags.keys())
                 .copied()
-                .filter(|n| globs.iter().any(|g| g.matches(&n.to_ascii_lowercase())))
+                .filter(|n| globs.iter().any(|g| g(n)))
                 .collect()
         }
         Scope::Policy(policy) => {

@@ -184,6 +184,14 @@ fn is_glob(pattern: &str) -> bool {
     pattern.contains(['*', '?'])
 }
 
+/// A tag-name pattern matched as everywhere in tagwall: `*` and `?`
+/// wildcards, letters in any case (`storage.west*` finds
+/// `Storage.WestEurope`).
+pub fn glob(pattern: &str) -> impl Fn(&str) -> bool + use<> {
+    let glob = WildMatch::new(&pattern.to_ascii_lowercase());
+    move |name: &str| glob.matches(&name.to_ascii_lowercase())
+}
+
 /// A resolved rule (`None` when the policy lets it be left out), with warnings.
 type RuleOutcome<'a> = (Option<SelectedRule<'a>>, Vec<String>);
 
@@ -200,21 +208,18 @@ fn select_rule<'a>(
     for pattern in &rule.tags {
         // A tag the rule would take that holds a malformed prefix refuses
         // the rule, naming the prefix.
-        let lower = pattern.to_ascii_lowercase();
-        let glob = is_glob(pattern).then(|| WildMatch::new(&lower));
-        if let Some(bad) = file.unusable.iter().find(|u| match &glob {
-            Some(g) => g.matches(&u.tag.to_ascii_lowercase()),
-            None => u.tag == *pattern,
+        let matches = glob(pattern);
+        if let Some(bad) = file.unusable.iter().find(|u| match is_glob(pattern) {
+            true => matches(&u.tag),
+            false => u.tag == *pattern,
         }) {
             return Err(bad.error(&file.source));
         }
         let before = chosen.len();
         let mut matched_any = false;
         if is_glob(pattern) {
-            // Globs ignore case, as `tagwall tags` patterns do.
-            let glob = WildMatch::new(&pattern.to_ascii_lowercase());
             for (i, tag) in file.tags.iter().enumerate() {
-                if glob.matches(&tag.name.to_ascii_lowercase()) {
+                if matches(&tag.name) {
                     matched_any = true;
                     if region_ok(rule, tag) {
                         chosen.insert(i);

@@ -28,13 +28,13 @@ pub type Fill<'a> = dyn FnMut(&mut dyn std::io::Write) -> Result<()> + 'a;
 /// that an export of every tag never holds all its files at once.
 pub trait Sink: Sync {
     /// Store the file at `path` (relative to the output folder), whose
-    /// bytes `fill` writes; `text_len` tells about how much text the file's
-    /// context holds. `Ok(false)`, and nothing stored, when `path` is taken.
-    fn file(&self, path: &Path, text_len: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool>;
+    /// bytes `fill` writes. `Ok(false)`, and nothing stored, when `path` is
+    /// taken.
+    fn file(&self, path: &Path, fill: &mut Fill<'_>) -> Result<bool>;
 
     /// Store a file whose bytes are known; a path taken already is an error.
     fn bytes(&self, path: &Path, bytes: &[u8]) -> Result<()> {
-        let stored = self.file(path, &|| bytes.len(), &mut |out| {
+        let stored = self.file(path, &mut |out| {
             out.write_all(bytes)
                 .map_err(|e| Error::io("cannot write", path, e))
         })?;
@@ -61,12 +61,10 @@ impl InMemory {
 }
 
 impl Sink for InMemory {
-    fn file(&self, path: &Path, text_len: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool> {
-        // Room for the whole file at once: a file is mostly its context's
-        // text, written out with some more around it. Room never written
-        // costs no memory, while a buffer that grows is copied, and the copy
-        // it leaves stays resident until the allocator returns it.
-        let mut text = Vec::with_capacity(4 * text_len() + 4096);
+    fn file(&self, path: &Path, fill: &mut Fill<'_>) -> Result<bool> {
+        // The long lists reach a template one item at a time, so the
+        // context tells nothing of the file's size: the buffer grows.
+        let mut text = Vec::new();
         fill(&mut text)?;
         text.shrink_to_fit();
         match self.0.lock().expect("files").entry(path.to_path_buf()) {
@@ -80,7 +78,7 @@ impl Sink for InMemory {
 }
 
 impl Sink for Staging {
-    fn file(&self, path: &Path, _: &dyn Fn() -> usize, fill: &mut Fill<'_>) -> Result<bool> {
+    fn file(&self, path: &Path, fill: &mut Fill<'_>) -> Result<bool> {
         self.create(path, fill)
     }
 }

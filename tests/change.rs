@@ -8,7 +8,7 @@
 mod common;
 
 use common::{fixture, read_tree, release};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -85,46 +85,13 @@ fn a_release_that_changes_no_address_rewrites_no_config_file() {
     }
 }
 
-/// public_20250811 (cut) under `change_number`, with the first prefix of
-/// AzureActiveDirectory replaced by its two halves and the tag's own
-/// changeNumber raised: the same addresses, listed otherwise.
-pub fn reaggregated(change_number: u64) -> Vec<u8> {
-    let mut doc: Value =
-        serde_json::from_slice(&std::fs::read(fixture("public_20250811.json")).unwrap()).unwrap();
-    doc["changeNumber"] = json!(change_number);
-    let aad = doc["values"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|t| t["name"] == "AzureActiveDirectory")
-        .unwrap();
-    let tag_change = aad["properties"]["changeNumber"].as_u64().unwrap();
-    aad["properties"]["changeNumber"] = json!(tag_change + 1);
-    let list = aad["properties"]["addressPrefixes"].as_array_mut().unwrap();
-    let (at, net) = list
-        .iter()
-        .enumerate()
-        .find_map(|(i, p)| {
-            let net: ipnet::IpNet = p.as_str()?.parse().ok()?;
-            (net.prefix_len() < net.max_prefix_len()).then_some((i, net))
-        })
-        .unwrap();
-    let halves: Vec<Value> = net
-        .subnets(net.prefix_len() + 1)
-        .unwrap()
-        .map(|h| json!(h.to_string()))
-        .collect();
-    list.splice(at..=at, halves);
-    serde_json::to_vec_pretty(&doc).unwrap()
-}
-
 #[test]
 fn a_release_that_only_reaggregates_rewrites_no_config_file() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let old = fixture("public_20250811.json");
     let new = d.join("ServiceTags_Public_20250818.json");
-    std::fs::write(&new, reaggregated(367)).unwrap();
+    std::fs::write(&new, common::reaggregated(367)).unwrap();
     let (a, b) = (build_each(d, "a", &old, &[]), build_each(d, "b", &new, &[]));
     assert_eq!(a.len(), tagwall::render::TARGETS.len(), "{:?}", a.keys());
     assert_eq!(

@@ -890,19 +890,10 @@ fn an_empty_half_of_a_rule_is_refused_unless_the_rule_is_single_family() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // The cut Public release with Microsoft Entra ID's IPv6 prefixes gone.
-    let mut doc: Value =
-        serde_json::from_slice(&fs::read(fixture("public_20250811.json")).unwrap()).unwrap();
-    let aad = doc["values"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|t| t["name"] == "AzureActiveDirectory")
-        .unwrap();
-    aad["properties"]["addressPrefixes"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|p| !p.as_str().unwrap().contains(':'));
-    fs::write(d.join("v4only.json"), serde_json::to_vec(&doc).unwrap()).unwrap();
+    let v4only = common::edited_aad(366, |properties| {
+        common::prefixes(properties).retain(|p| !p.as_str().unwrap().contains(':'))
+    });
+    fs::write(d.join("v4only.json"), v4only).unwrap();
     let err = fails(
         d,
         &["build", "--input", "v4only.json", "--out", "out"],

@@ -90,32 +90,16 @@ fn no_ipv6() -> Vec<u8> {
 
 /// public_20250811 under `change_number`, AzureActiveDirectory's prefixes
 /// changed by `edit`.
-fn aad_edit(change_number: u64, edit: impl Fn(&mut Vec<Value>)) -> Vec<u8> {
-    let mut doc: Value = serde_json::from_slice(&release("public_20250811.json")).unwrap();
-    doc["changeNumber"] = json!(change_number);
-    let aad = doc["values"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|t| t["name"] == "AzureActiveDirectory")
-        .unwrap();
-    edit(aad["properties"]["addressPrefixes"].as_array_mut().unwrap());
-    serde_json::to_vec_pretty(&doc).unwrap()
+fn aad_edit(change_number: u64, edit: impl FnOnce(&mut Vec<Value>)) -> Vec<u8> {
+    common::edited_aad(change_number, |properties| {
+        edit(common::prefixes(properties))
+    })
 }
 
 /// public_20250811 under `change_number`, with the first `keep(n)` of
 /// AzureActiveDirectory's `n` prefixes left.
 fn aad_cut(change_number: u64, keep: impl Fn(usize) -> usize) -> Vec<u8> {
-    let mut doc: Value = serde_json::from_slice(&release("public_20250811.json")).unwrap();
-    doc["changeNumber"] = json!(change_number);
-    let tags = doc["values"].as_array_mut().unwrap();
-    let aad = tags
-        .iter_mut()
-        .find(|t| t["name"] == "AzureActiveDirectory")
-        .unwrap();
-    let list = aad["properties"]["addressPrefixes"].as_array_mut().unwrap();
-    list.truncate(keep(list.len()));
-    serde_json::to_vec_pretty(&doc).unwrap()
+    aad_edit(change_number, |list| list.truncate(keep(list.len())))
 }
 
 /// `tagwall run` in `dir` from the mirror at `url`, into `dir/state` and
@@ -614,32 +598,6 @@ fn manifest_input(out: &Path) -> Value {
     m["input"].clone()
 }
 
-/// public_20250811 under `change_number`, with the first prefix of
-/// AzureActiveDirectory listed as its two halves (the tag's changeNumber
-/// raised): the same addresses.
-fn reaggregated(change_number: u64) -> Vec<u8> {
-    let mut doc: Value = serde_json::from_slice(&release("public_20250811.json")).unwrap();
-    doc["changeNumber"] = json!(change_number);
-    let aad = doc["values"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|t| t["name"] == "AzureActiveDirectory")
-        .unwrap();
-    let tag_change = aad["properties"]["changeNumber"].as_u64().unwrap();
-    aad["properties"]["changeNumber"] = json!(tag_change + 1);
-    let list = aad["properties"]["addressPrefixes"].as_array_mut().unwrap();
-    let net: ipnet::IpNet = list[0].as_str().unwrap().parse().unwrap();
-    assert!(net.prefix_len() < net.max_prefix_len());
-    let halves: Vec<Value> = net
-        .subnets(net.prefix_len() + 1)
-        .unwrap()
-        .map(|h| json!(h.to_string()))
-        .collect();
-    list.splice(0..=0, halves);
-    serde_json::to_vec_pretty(&doc).unwrap()
-}
-
 #[test]
 fn a_release_that_changes_no_address_is_no_change() {
     for (first, second, policy) in [
@@ -661,7 +619,7 @@ fn a_release_that_changes_no_address_is_no_change() {
         // A release that only re-aggregates a tag of the default policy.
         (
             (N0811, release("public_20250811.json")),
-            (N0818, reaggregated(367)),
+            (N0818, common::reaggregated(367)),
             "",
         ),
     ] {

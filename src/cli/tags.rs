@@ -12,14 +12,15 @@ pub fn execute(args: TagsArgs) -> Result<i32> {
     let pattern = args.pattern.as_deref();
     let loaded = pipeline::load_input(args.input.as_deref())?;
     let file = loaded.parse()?;
+    // A glob as everywhere; a plain pattern is a substring, in any case.
     let matcher = pattern.map(|p| {
         let lower = p.to_ascii_lowercase();
+        let glob = crate::select::glob(p);
         move |name: &str| {
-            let name = name.to_ascii_lowercase();
             if lower.contains(['*', '?']) {
-                wildmatch::WildMatch::new(&lower).matches(&name)
+                glob(name)
             } else {
-                name.contains(&lower)
+                name.to_ascii_lowercase().contains(&lower)
             }
         }
     });

@@ -344,7 +344,7 @@ impl Engine {
         let path = self.run(&path_template_name(spec), ctx)?;
         let path = safe_relative(target, &path)?;
         let full = Path::new(target.name).join(&path);
-        let stored = sink.file(&full, &|| text_len(ctx.data()), &mut |out| {
+        let stored = sink.file(&full, &mut |out| {
             self.hb
                 .render_with_context_to_write(spec.template, ctx, out)
                 .map_err(|e| match e.reason() {
@@ -445,16 +445,6 @@ fn digest<'a>(sources: impl Iterator<Item = &'a (String, (String, Option<PathBuf
         }
     }
     hex::encode(hash.finalize())
-}
-
-/// The length of all the text in a JSON value.
-fn text_len(value: &Value) -> usize {
-    match value {
-        Value::String(s) => s.len(),
-        Value::Array(items) => items.iter().map(text_len).sum(),
-        Value::Object(map) => map.iter().map(|(k, v)| k.len() + text_len(v)).sum(),
-        _ => 8,
-    }
 }
 
 fn path_template_name(spec: &FileSpec) -> String {

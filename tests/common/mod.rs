@@ -200,3 +200,53 @@ pub fn cidrs_in(text: &str) -> Vec<ipnet::IpNet> {
         .filter_map(|t| t.trim_matches(|c| c == '.' || c == ':').parse().ok())
         .collect()
 }
+
+/// The cut Public release `tests/fixtures/public_20250811.json` under
+/// `change_number`, with the properties of its AzureActiveDirectory tag
+/// changed by `edit`.
+pub fn edited_aad(change_number: u64, edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let bytes = std::fs::read(fixture("public_20250811.json")).expect("read fixture");
+    let mut doc: serde_json::Value = serde_json::from_slice(&bytes).expect("fixture parses");
+    doc["changeNumber"] = change_number.into();
+    let aad = doc["values"]
+        .as_array_mut()
+        .and_then(|tags| {
+            tags.iter_mut()
+                .find(|t| t["name"] == "AzureActiveDirectory")
+        })
+        .expect("the fixture holds AzureActiveDirectory");
+    edit(&mut aad["properties"]);
+    serde_json::to_vec_pretty(&doc).expect("serialise")
+}
+
+/// AzureActiveDirectory's prefix list in `properties` (see [`edited_aad`]).
+pub fn prefixes(properties: &mut serde_json::Value) -> &mut Vec<serde_json::Value> {
+    properties["addressPrefixes"]
+        .as_array_mut()
+        .expect("a prefix list")
+}
+
+/// The same addresses listed otherwise: [`edited_aad`] with the tag's first
+/// prefix that can be split replaced by its two halves, and the tag's own
+/// changeNumber raised, as Microsoft does when it re-aggregates.
+pub fn reaggregated(change_number: u64) -> Vec<u8> {
+    edited_aad(change_number, |properties| {
+        let tag_change = properties["changeNumber"].as_u64().expect("a changeNumber");
+        properties["changeNumber"] = (tag_change + 1).into();
+        let list = prefixes(properties);
+        let (at, net) = list
+            .iter()
+            .enumerate()
+            .find_map(|(i, p)| {
+                let net: ipnet::IpNet = p.as_str()?.parse().ok()?;
+                (net.prefix_len() < net.max_prefix_len()).then_some((i, net))
+            })
+            .expect("a prefix with room to split");
+        let halves: Vec<serde_json::Value> = net
+            .subnets(net.prefix_len() + 1)
+            .expect("halves")
+            .map(|h| h.to_string().into())
+            .collect();
+        list.splice(at..=at, halves);
+    })
+}

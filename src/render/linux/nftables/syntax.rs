@@ -22,52 +22,17 @@ pub(super) fn comment(sel: &SelectedRule<'_>, job: &Job<'_>) -> String {
 /// The set's definition inside the table, with its provenance in
 /// comments, written straight from the prefixes' numbers.
 pub(super) fn set_definition(set: &SetText) -> String {
-    let kind = match set.family {
-        Family::V4 => "ipv4_addr",
-        Family::V6 => "ipv6_addr",
-    };
-    let count = set.prefixes.len();
-    // Room for the whole definition at once (an element is at most 22
-    // bytes with its separator in IPv4, 47 in IPv6).
-    let per_element = match set.family {
-        Family::V4 => 22,
-        Family::V6 => 47,
-    };
-    let mut text = String::with_capacity(512 + set.comment.len() + per_element * count);
+    let mut text = with_room(set, "\t\t\t");
     let out = &mut text;
-    out.push_str("\n\t# rule ");
-    Quote::Comment.write(&set.label, out);
-    out.push_str(&format!(": {count} prefixes, from\n"));
-    for line in &set.provenance {
-        out.push_str("\t#   ");
-        Quote::Comment.write(line, out);
-        out.push('\n');
-    }
+    push_provenance(out, set, "\t");
     out.push_str(&format!(
-        "\tset {} {{\n\t\ttype {kind}\n\t\tflags interval\n\t\tcomment ",
-        set.name
+        "\tset {} {{\n\t\ttype {}\n\t\tflags interval\n\t\tcomment ",
+        set.name,
+        set_type(set.family)
     ));
     out.push_str(&set.comment);
     out.push_str("\n\t\telements = {\n");
-    let mut first = true;
-    let mut element = |out: &mut String| {
-        out.push_str(if first { "\t\t\t" } else { ",\n\t\t\t" });
-        first = false;
-    };
-    match &set.prefixes {
-        PrefixList::V4(list) => {
-            for &(addr, len) in list {
-                element(out);
-                push_v4_prefix(out, addr, len);
-            }
-        }
-        PrefixList::V6(list) => {
-            for &(addr, len) in list {
-                element(out);
-                push_v6_prefix(out, addr, len);
-            }
-        }
-    }
+    push_elements(out, &set.prefixes, "\t\t\t");
     out.push_str("\n\t\t}\n\t}\n");
     text
 }
@@ -79,39 +44,70 @@ pub(super) fn set_definition(set: &SetText) -> String {
 /// transaction. A set cannot be deleted while a rule uses it, so it is never
 /// deleted and recreated.
 pub(super) fn set_refill(set: &SetText, table: &str) -> String {
-    let kind = match set.family {
-        Family::V4 => "ipv4_addr",
-        Family::V6 => "ipv6_addr",
-    };
-    let count = set.prefixes.len();
-    let per_element = match set.family {
-        Family::V4 => 20,
-        Family::V6 => 45,
-    };
-    let mut text = String::with_capacity(640 + set.comment.len() + per_element * count);
+    let mut text = with_room(set, "\t");
     let out = &mut text;
-    out.push_str("\n# rule ");
-    Quote::Comment.write(&set.label, out);
-    out.push_str(&format!(": {count} prefixes, from\n"));
-    for line in &set.provenance {
-        out.push_str("#   ");
-        Quote::Comment.write(line, out);
-        out.push('\n');
-    }
+    push_provenance(out, set, "");
     let name = &set.name;
     out.push_str(&format!(
-        "add set inet {table} {name} {{ type {kind}; flags interval; comment "
+        "add set inet {table} {name} {{ type {}; flags interval; comment ",
+        set_type(set.family)
     ));
     out.push_str(&set.comment);
     out.push_str(&format!(
         "; }}\nflush set inet {table} {name}\nadd element inet {table} {name} {{\n"
     ));
+    push_elements(out, &set.prefixes, "\t");
+    out.push_str("\n}\n");
+    text
+}
+
+/// The set's nft type.
+fn set_type(family: Family) -> &'static str {
+    match family {
+        Family::V4 => "ipv4_addr",
+        Family::V6 => "ipv6_addr",
+    }
+}
+
+/// An empty text with room for the whole of `set`'s text at once (with
+/// every tag the sets run to megabytes, and growing them step by step cost
+/// more than writing them): the longest element, its separator and
+/// `indent`, per prefix.
+fn with_room(set: &SetText, indent: &str) -> String {
+    let element = match set.family {
+        Family::V4 => "255.255.255.255/32".len(),
+        Family::V6 => "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff/128".len(),
+    } + 2
+        + indent.len();
+    String::with_capacity(640 + set.comment.len() + element * set.prefixes.len())
+}
+
+/// `# rule NAME: N prefixes, from` and a `#` line per tag, after `indent`.
+fn push_provenance(out: &mut String, set: &SetText, indent: &str) {
+    out.push('\n');
+    out.push_str(indent);
+    out.push_str("# rule ");
+    Quote::Comment.write(&set.label, out);
+    out.push_str(&format!(": {} prefixes, from\n", set.prefixes.len()));
+    for line in &set.provenance {
+        out.push_str(indent);
+        out.push_str("#   ");
+        Quote::Comment.write(line, out);
+        out.push('\n');
+    }
+}
+
+/// The prefixes, one a line after `indent`, separated by commas.
+fn push_elements(out: &mut String, prefixes: &PrefixList, indent: &str) {
     let mut first = true;
     let mut element = |out: &mut String| {
-        out.push_str(if first { "\t" } else { ",\n\t" });
+        if !first {
+            out.push_str(",\n");
+        }
+        out.push_str(indent);
         first = false;
     };
-    match &set.prefixes {
+    match prefixes {
         PrefixList::V4(list) => {
             for &(addr, len) in list {
                 element(out);
@@ -125,8 +121,6 @@ pub(super) fn set_refill(set: &SetText, table: &str) -> String {
             }
         }
     }
-    out.push_str("\n}\n");
-    text
 }
 
 /// One whole rule line: the match, the verdict and `comment` (quoted).
