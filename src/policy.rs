@@ -128,6 +128,19 @@ pub struct TargetOptions {
     /// `[targets.mikrotik]`.
     #[serde(default)]
     pub mikrotik: VendorOptions,
+    /// `[targets.checkpoint]`.
+    #[serde(default)]
+    pub checkpoint: CheckpointOptions,
+}
+
+/// `[targets.checkpoint]`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointOptions {
+    /// Network, host and group objects only: no services, no access
+    /// section and no access rules, for rules of the admin's own.
+    #[serde(default)]
+    pub objects_only: bool,
 }
 
 impl TargetOptions {

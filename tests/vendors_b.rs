@@ -1124,3 +1124,73 @@ fn a_name_aws_reserves_is_refused() {
         "reserved by AWS",
     );
 }
+
+#[test]
+fn checkpoint_objects_only_writes_objects_and_no_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let policy = p.join("policy.toml");
+    let default = include_str!("../src/default_policy.toml");
+    fs::write(
+        &policy,
+        format!("{default}\n[targets.checkpoint]\nobjects_only = true\n"),
+    )
+    .unwrap();
+    let (old, new) = (
+        fixture("public_20250804.json"),
+        fixture("public_20250811.json"),
+    );
+    let out = build(
+        p,
+        "out",
+        &[
+            "--policy",
+            s(&policy),
+            "--previous",
+            s(&old),
+            "--input",
+            s(&new),
+        ],
+        &["checkpoint"],
+    );
+    let cp = out.join("checkpoint");
+    common::assert_golden(&cp, "checkpoint-objects-only");
+    // The objects are those of the full output, to the byte.
+    let full = build(
+        p,
+        "full",
+        &["--previous", s(&old), "--input", s(&new)],
+        &["checkpoint"],
+    );
+    for f in ["networks.csv", "hosts.csv", "groups.csv", "members.csv"] {
+        assert_eq!(
+            read(&cp.join(f)),
+            read(&full.join("checkpoint").join(f)),
+            "{f}"
+        );
+    }
+    // Run without LAYER: no service, section or access rule is touched.
+    let bin = p.join("bin");
+    fakes(&bin);
+    let mut calls = run_script(&cp.join("apply.sh"), &bin, &[]);
+    calls.extend(run_script(&cp.join("delta.sh"), &bin, &[]));
+    assert!(
+        calls.iter().any(|c| c[..2] == ["add", "group"]),
+        "{calls:?}"
+    );
+    assert!(calls.iter().any(|c| c[0] == "publish"), "{calls:?}");
+    for c in &calls {
+        assert!(
+            !c.iter()
+                .any(|a| a.contains("access") || a.contains("service")),
+            "{c:?}"
+        );
+    }
+    // Other targets' keys are refused.
+    fs::write(
+        &policy,
+        format!("{default}\n[targets.checkpoint]\nfrom_zones = [\"a\"]\n"),
+    )
+    .unwrap();
+    fails(p, &["build", "--policy", s(&policy)], 2, "from_zones");
+}

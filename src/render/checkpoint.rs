@@ -196,6 +196,9 @@ pub struct CheckpointContext<'a> {
     /// target has them.
     #[serde(flatten)]
     pub policy: PolicyContext<'a>,
+    /// `[targets.checkpoint] objects_only`: write the network, host and
+    /// group objects only (no services, no access section, no access rules).
+    pub objects_only: bool,
     /// The whole policy as Check Point objects.
     pub cp: Plan,
     /// With a previous release, what the delta does; null without one.
@@ -225,6 +228,7 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
         target,
         &CheckpointContext {
             policy,
+            objects_only: job.selection.policy.targets.checkpoint.objects_only,
             cp: now,
             cp_delta,
         },
