@@ -182,14 +182,163 @@ pub struct VendorOptions {
     /// (default `any`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_interfaces: Option<Vec<String>>,
+    /// Cisco ASA: bind `tagwall-outbound` with `access-group` (usually
+    /// `in` on the interface local traffic enters by).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_outbound: Option<Binding>,
+    /// Cisco ASA: bind `tagwall-inbound` (usually `in` on the interface
+    /// Azure's traffic enters by).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_inbound: Option<Binding>,
+    /// Cisco ASA, with a binding: what a bound list does with the traffic no
+    /// entry matches. Required with a binding, never assumed: a bound list
+    /// is the interface's whole policy in its direction.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unmatched: Option<AsaUnmatched>,
+}
+
+/// `[targets.cisco-asa] bind_outbound|bind_inbound = { interface = "inside",
+/// direction = "in" }`: where `access-group` binds a list.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Binding {
+    /// The interface's `nameif`.
+    pub interface: String,
+    /// Traffic entering the interface (`in`, the default) or leaving it.
+    #[serde(default)]
+    pub direction: BindDirection,
+}
+
+/// The direction of an ASA `access-group`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BindDirection {
+    /// Traffic entering the interface.
+    #[default]
+    In,
+    /// Traffic leaving the interface.
+    Out,
+}
+
+impl BindDirection {
+    /// The word `access-group` takes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BindDirection::In => "in",
+            BindDirection::Out => "out",
+        }
+    }
+}
+
+/// What a bound ASA list does with traffic none of its entries match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AsaUnmatched {
+    /// A last `deny ip any any`: the list is the interface's whole policy.
+    Deny,
+    /// A last `permit ip any any`: other traffic passes as before.
+    Permit,
+}
+
+impl AsaUnmatched {
+    /// The action of the list's last entry.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AsaUnmatched::Deny => "deny",
+            AsaUnmatched::Permit => "permit",
+        }
+    }
 }
 
 /// Longest zone name (PAN-OS allows 31 characters, Junos 63).
 const MAX_ZONE: usize = 31;
 
+/// Longest ASA interface name (`nameif`).
+const MAX_NAMEIF: usize = 48;
+
 impl VendorOptions {
-    /// Check the zones of target `name`.
+    /// Check the settings of target `name`.
     fn check(&self, name: &str) -> std::result::Result<(), String> {
+        self.check_zones(name)?;
+        self.check_bindings(name)
+    }
+
+    /// Cisco ASA bindings: only there, with `unmatched` said, on distinct
+    /// interface directions, with names a device takes.
+    fn check_bindings(&self, name: &str) -> std::result::Result<(), String> {
+        let bindings = [
+            ("bind_outbound", &self.bind_outbound),
+            ("bind_inbound", &self.bind_inbound),
+        ];
+        if name != "cisco-asa" {
+            let key = bindings
+                .iter()
+                .find(|(_, b)| b.is_some())
+                .map(|(k, _)| *k)
+                .or(self.unmatched.map(|_| "unmatched"));
+            return match key {
+                Some(key) => Err(format!(
+                    "[targets.{name}] {key}: only cisco-asa binds access lists"
+                )),
+                None => Ok(()),
+            };
+        }
+        let bound: Vec<(&str, &Binding)> = bindings
+            .iter()
+            .filter_map(|(k, b)| b.as_ref().map(|b| (*k, b)))
+            .collect();
+        let Some((first, _)) = bound.first() else {
+            return match self.unmatched {
+                Some(_) => Err(format!(
+                    "[targets.{name}] unmatched: only a bound list has one; set bind_outbound \
+                     or bind_inbound, or leave unmatched out"
+                )),
+                None => Ok(()),
+            };
+        };
+        if self.objects_only {
+            return Err(format!(
+                "[targets.{name}] {first}: objects_only writes no access list to bind"
+            ));
+        }
+        if self.unmatched.is_none() {
+            return Err(format!(
+                "[targets.{name}] {first}: say what the bound list does with traffic no entry \
+                 matches: unmatched = \"deny\" (the list becomes the interface's whole policy \
+                 in that direction; everything else through it is dropped) or unmatched = \
+                 \"permit\" (a last entry lets everything else through)"
+            ));
+        }
+        for (key, b) in &bound {
+            let i = &b.interface;
+            let ok = !i.is_empty()
+                && i.len() <= MAX_NAMEIF
+                && i.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && i.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            if !ok {
+                return Err(format!(
+                    "[targets.{name}] {key}: interface {i:?} must be a letter, then up to {} \
+                     letters, digits, . _ or - (the interface's nameif)",
+                    MAX_NAMEIF - 1
+                ));
+            }
+        }
+        if let [(_, a), (key, b)] = bound.as_slice()
+            && a == b
+        {
+            return Err(format!(
+                "[targets.{name}] {key}: {} {} is bound already; an interface takes one access \
+                 list per direction",
+                b.interface,
+                b.direction.as_str()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Check the zones and interfaces of target `name`.
+    fn check_zones(&self, name: &str) -> std::result::Result<(), String> {
         for (key, zones) in [
             ("from_zones", &self.from_zones),
             ("to_zones", &self.to_zones),
@@ -612,6 +761,23 @@ impl Policy {
                 && let Err(message) = v.check(name)
             {
                 return fail(message);
+            }
+        }
+        let asa = &self.targets.cisco_asa;
+        for (key, bound, dir) in [
+            ("bind_outbound", &asa.bind_outbound, Direction::Outbound),
+            ("bind_inbound", &asa.bind_inbound, Direction::Inbound),
+        ] {
+            if bound.is_some()
+                && !self
+                    .rules
+                    .iter()
+                    .any(|r| r.direction.expand().contains(&dir))
+            {
+                return fail(format!(
+                    "[targets.cisco-asa] {key}: no rule is {}, so there is no list to bind",
+                    dir.as_str()
+                ));
             }
         }
         let mut names = BTreeSet::new();

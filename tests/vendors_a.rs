@@ -365,6 +365,11 @@ fn policy_file(dir: &Path, body: &str) -> PathBuf {
 // ------------------------------------------------------------------ golden
 
 fn golden(policy: Option<&str>, name: &str) {
+    golden_of(policy, name, &VENDORS);
+}
+
+/// [`golden`] for some of the targets.
+fn golden_of(policy: Option<&str>, name: &str, targets: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let mut base: Vec<String> = vec![
         "--input".into(),
@@ -376,7 +381,7 @@ fn golden(policy: Option<&str>, name: &str) {
         base.push("--policy".into());
         base.push(policy_file(dir.path(), body).to_string_lossy().into_owned());
     }
-    base.extend(target_args(&VENDORS));
+    base.extend(target_args(targets));
     let full = build(dir.path(), "full", &strs(&base));
     let mut with_prev = base.clone();
     with_prev.push("--previous".into());
@@ -386,7 +391,7 @@ fn golden(policy: Option<&str>, name: &str) {
             .into_owned(),
     );
     let delta = build(dir.path(), "delta", &strs(&with_prev));
-    for t in VENDORS {
+    for &t in targets {
         assert_golden(&delta.join(t), &format!("{t}/{name}"));
         // Without a previous release: the same files, minus the delta ones.
         let a = read_tree(&full.join(t));
@@ -670,6 +675,10 @@ fn check_delta(dir: &Path, old: &Path, new: &Path, extra: &[String], targets: &[
             "{t}: policies and their order"
         );
         assert_eq!(applied.prefix_lists, want.prefix_lists, "{t}: prefix lists");
+        assert_eq!(
+            applied.bindings, want.bindings,
+            "{t}: access-group bindings"
+        );
         // Content-defined splitting: group members move little beyond the
         // prefixes that really changed (fixed-size cuts would shift them all).
         let members = |s: &State| -> BTreeSet<(String, IpNet)> {
@@ -1149,4 +1158,190 @@ fn fortios_interfaces_come_from_the_policy() {
         "{}",
         text(&o).1
     );
+}
+
+#[test]
+fn golden_asa_bound() {
+    golden_of(
+        Some(&format!(
+            "{RICH_POLICY}\n[targets.cisco-asa]\nbind_outbound = {{ interface = \"inside\" }}\n\
+             bind_inbound = {{ interface = \"outside\" }}\nunmatched = \"deny\"\n"
+        )),
+        "bound",
+        &["cisco-asa"],
+    );
+}
+
+/// ASA lists bound as the policy says, each ending in the entry its
+/// `unmatched` names, which the delta keeps last; no binding without
+/// `unmatched`, and none where a target has no access lists.
+#[test]
+fn asa_binds_the_lists_the_policy_names_and_their_last_entry_stays_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = synthetic(dir.path());
+    let body = format!(
+        "{SYNTHETIC_POLICY}\n[[rule]]\nname = \"Late\"\ntags = [\"New\"]\npriority = 105\n\n\
+         [targets.cisco-asa]\nbind_outbound = {{ interface = \"inside\" }}\n\
+         bind_inbound = {{ interface = \"outside\", direction = \"in\" }}\nunmatched = \"deny\"\n"
+    );
+    let policy = policy_file(dir.path(), &body);
+    let p = policy.to_string_lossy().into_owned();
+    let extra = ["--policy".to_string(), p.clone()];
+    check_delta(dir.path(), &old, &new, &extra, &["cisco-asa"]);
+    let old_out = build(
+        dir.path(),
+        "o",
+        &[
+            "--policy",
+            &p,
+            "--target",
+            "cisco-asa",
+            "--input",
+            old.to_str().unwrap(),
+        ],
+    );
+    let new_out = build(
+        dir.path(),
+        "n",
+        &[
+            "--policy",
+            &p,
+            "--target",
+            "cisco-asa",
+            "--input",
+            new.to_str().unwrap(),
+            "--previous",
+            old.to_str().unwrap(),
+        ],
+    );
+    let mut applied = state_of("cisco-asa", &files(&old_out, "cisco-asa"));
+    let new_files = files(&new_out, "cisco-asa");
+    apply_all(
+        "cisco-asa",
+        &mut applied,
+        &new_files,
+        delta_files("cisco-asa"),
+    );
+    let bindings: Vec<(&str, &str)> = applied
+        .bindings
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        bindings,
+        [
+            ("in inside", "tagwall-outbound"),
+            ("in outside", "tagwall-inbound")
+        ]
+    );
+    for acl in ["tagwall-outbound", "tagwall-inbound"] {
+        let list = &applied.policies[acl];
+        assert_eq!(list.last().unwrap().0, "extended deny ip any any", "{acl}");
+        assert_eq!(
+            list.iter()
+                .filter(|(l, _)| l.ends_with("ip any any"))
+                .count(),
+            1,
+            "{acl}"
+        );
+    }
+    // The new rule's entries went in at the end of tagwall's, before the
+    // last entry.
+    let out = &applied.policies["tagwall-outbound"];
+    let late = out
+        .iter()
+        .position(|(l, _)| l.contains("Late"))
+        .expect("Late's remark");
+    assert!(late > 0 && late < out.len() - 1);
+    let config = &new_files["asa.cfg"];
+    assert!(
+        config.contains("inside that no entry above it permits."),
+        "{config}"
+    );
+    assert!(!config.contains("that no interface uses yet"), "{config}");
+
+    // unmatched = "permit" writes a last permit.
+    let permit = policy_file(
+        dir.path(),
+        &body.replace("unmatched = \"deny\"", "unmatched = \"permit\""),
+    );
+    let out = build(
+        dir.path(),
+        "permit",
+        &[
+            "--policy",
+            permit.to_str().unwrap(),
+            "--target",
+            "cisco-asa",
+            "--input",
+            new.to_str().unwrap(),
+        ],
+    );
+    let config = fs::read_to_string(out.join("cisco-asa/asa.cfg")).unwrap();
+    assert!(
+        config.contains("access-list tagwall-outbound extended permit ip any any\naccess-group tagwall-outbound in interface inside\n"),
+        "{config}"
+    );
+
+    // Refused: no unmatched, unmatched alone, one interface direction twice,
+    // another target, objects_only, a name the device cannot take.
+    for (table, want) in [
+        (
+            "[targets.cisco-asa]\nbind_outbound = { interface = \"inside\" }",
+            "say what the bound list does",
+        ),
+        (
+            "[targets.cisco-asa]\nunmatched = \"deny\"",
+            "only a bound list has one",
+        ),
+        (
+            "[targets.cisco-asa]\nbind_outbound = { interface = \"inside\" }\nbind_inbound = { interface = \"inside\" }\nunmatched = \"permit\"",
+            "inside in is bound already",
+        ),
+        (
+            "[targets.junos]\nbind_outbound = { interface = \"inside\" }",
+            "only cisco-asa binds",
+        ),
+        (
+            "[targets.cisco-asa]\nobjects_only = true\nbind_outbound = { interface = \"inside\" }\nunmatched = \"deny\"",
+            "objects_only writes no access list",
+        ),
+        (
+            "[targets.cisco-asa]\nbind_outbound = { interface = \"in side\" }\nunmatched = \"deny\"",
+            "interface \"in side\" must be",
+        ),
+        (
+            "[targets.cisco-asa]\nbind_outbound = { interface = \"inside\", direction = \"up\" }\nunmatched = \"deny\"",
+            "direction",
+        ),
+    ] {
+        let bad = policy_file(dir.path(), &format!("{RICH_POLICY}\n{table}\n"));
+        let o = run(
+            dir.path(),
+            &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
+        assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
+    }
+    // A list no rule fills cannot be bound.
+    let outbound_only = policy_file(
+        dir.path(),
+        &format!(
+            "{}\n[targets.cisco-asa]\nbind_inbound = {{ interface = \"outside\" }}\nunmatched = \"deny\"\n",
+            include_str!("../src/default_policy.toml")
+                .replace("direction = \"both\"", "direction = \"outbound\"")
+        ),
+    );
+    let o = run(
+        dir.path(),
+        &[
+            "build",
+            "--policy",
+            outbound_only.to_str().unwrap(),
+            "--out",
+            "bad",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
+    assert!(text(&o).1.contains("no rule is inbound"), "{}", text(&o).1);
 }

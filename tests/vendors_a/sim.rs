@@ -28,6 +28,8 @@ pub struct State {
     pub policies: BTreeMap<String, Vec<(String, Attrs)>>,
     /// Junos prefix lists: name -> prefixes.
     pub prefix_lists: BTreeMap<String, BTreeSet<IpNet>>,
+    /// ASA access-group bindings: "in inside" -> access list.
+    pub bindings: BTreeMap<String, String>,
 }
 
 impl State {
@@ -611,6 +613,15 @@ pub fn asa(state: &mut State, text: &str) {
                 assert!(!state.referenced().contains(*s));
                 state.services.remove(*s).unwrap();
             }
+            ["access-group", acl, dir @ ("in" | "out"), "interface", name] => {
+                assert!(
+                    state.policies.contains_key(*acl),
+                    "access-group of a list that does not exist: {line}"
+                );
+                state
+                    .bindings
+                    .insert(format!("{dir} {name}"), acl.to_string());
+            }
             ["access-list", acl, "line", n, rest @ ..] => {
                 asa_acl(state, acl, Some(n.parse().unwrap()), rest, line)
             }
@@ -654,7 +665,7 @@ fn asa_acl(state: &mut State, acl: &str, at: Option<usize>, rest: &[&str], line:
                         refs.insert(tail[i + 1].to_string());
                         i += 2;
                     }
-                    "any4" | "any6" => i += 1,
+                    "any4" | "any6" | "any" => i += 1,
                     other => panic!("ASA: unexpected {other} in {line}"),
                 }
                 sides += 1;

@@ -13,6 +13,7 @@ use super::internal;
 use super::names::FIRST_POLICY_ID;
 use super::plan::{Delta, Edl, Families, Group, LocalSide, Plan, Policy, Service};
 use crate::error::Result;
+use crate::policy::VendorOptions;
 use crate::render::items::Items;
 use crate::render::profile::PlanReads;
 use crate::render::{Job, PlanHead, PolicyContext, Target, context_value};
@@ -84,6 +85,7 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
             local: interfaces(options.and_then(|o| o.from_interfaces.as_ref())),
             remote: interfaces(options.and_then(|o| o.to_interfaces.as_ref())),
         },
+        bindings: bindings(options),
         limits: target.profile.by_label(),
         policy_id_base: FIRST_POLICY_ID,
         plan: PlanOut::from(plan),
@@ -117,6 +119,10 @@ pub struct VendorContext<'a> {
     pub zones: Zones,
     /// FortiOS: the interfaces rules go from and to.
     pub interfaces: Interfaces,
+    /// Cisco ASA: the lists `access-group` binds (`[targets.cisco-asa]
+    /// bind_outbound`, `bind_inbound`), each ending in its `unmatched`
+    /// entry; empty when none is bound.
+    pub bindings: Vec<AsaBinding>,
     /// The row's limits by their `tagwall targets` label, as templates look
     /// them up (`lookup limits "EDL entries per list"`).
     pub limits: BTreeMap<&'static str, usize>,
@@ -149,6 +155,42 @@ pub struct Interfaces {
     pub local: String,
     /// Those Azure is reached through (default `"any"`).
     pub remote: String,
+}
+
+/// An ASA access list bound to an interface.
+#[derive(Serialize)]
+pub struct AsaBinding {
+    /// The list: `tagwall-outbound` or `tagwall-inbound`.
+    pub acl: &'static str,
+    /// The interface's nameif.
+    pub interface: String,
+    /// `in` or `out`.
+    pub direction: &'static str,
+    /// The action of the list's last entry, `deny ip any any` or `permit ip
+    /// any any`: `deny` or `permit`.
+    pub unmatched: &'static str,
+}
+
+/// The bound ASA lists, outbound first.
+fn bindings(options: Option<&VendorOptions>) -> Vec<AsaBinding> {
+    let Some(o) = options else { return Vec::new() };
+    let Some(unmatched) = o.unmatched else {
+        return Vec::new();
+    };
+    [
+        ("tagwall-outbound", &o.bind_outbound),
+        ("tagwall-inbound", &o.bind_inbound),
+    ]
+    .into_iter()
+    .filter_map(|(acl, b)| {
+        b.as_ref().map(|b| AsaBinding {
+            acl,
+            interface: b.interface.clone(),
+            direction: b.direction.as_str(),
+            unmatched: unmatched.as_str(),
+        })
+    })
+    .collect()
 }
 
 /// A [`Plan`] as the context holds it, field for field; templates walk its
