@@ -881,7 +881,8 @@ pub fn junos(state: &mut State, text: &str) {
 
 pub fn routeros(state: &mut State, text: &str) {
     let mut menu = "";
-    for line in text.lines() {
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
         if line.starts_with('#') {
             continue;
         }
@@ -937,6 +938,62 @@ pub fn routeros(state: &mut State, text: &str) {
             }
             continue;
         }
+        // A filter rule replaced where it stands, or added when missing:
+        // :if ([:len [find where comment="C"]] = 0) do={
+        // add ... comment="C"
+        // } else={
+        // :foreach i in=[find where comment="C"] do={
+        // add ... comment="C" place-before=$i
+        // remove $i
+        // }
+        // }
+        if let Some(c) = line
+            .strip_prefix(":if ([:len [find where comment=")
+            .and_then(|s| s.strip_suffix("]] = 0) do={"))
+        {
+            assert_eq!(what, "filter", "{line}");
+            let mut next = || {
+                lines
+                    .next()
+                    .unwrap_or_else(|| panic!("unclosed :if: {line}"))
+            };
+            let (add, else_, each, replace, remove, end1, end2) =
+                (next(), next(), next(), next(), next(), next(), next());
+            assert_eq!(else_, "} else={", "{line}");
+            assert_eq!(
+                each,
+                format!(":foreach i in=[find where comment={c}] do={{")
+            );
+            assert_eq!(replace, format!("{add} place-before=$i"), "{line}");
+            assert_eq!((remove, end1, end2), ("remove $i", "}", "}"), "{line}");
+            let c = unquote(c);
+            let container = format!("{family} forward");
+            let list = state.policies.entry(container.clone()).or_default();
+            match list.iter().position(|(n, _)| *n == c) {
+                None => routeros_add(state, family, what, add),
+                Some(i) => {
+                    let removed = list.remove(i);
+                    routeros_add(state, family, what, add);
+                    let list = state.policies.get_mut(&container).unwrap();
+                    let (new, _) = list
+                        .iter()
+                        .enumerate()
+                        .find(|(_, (n, _))| *n == removed.0)
+                        .unwrap();
+                    let moved = list.remove(new);
+                    list.insert(i, moved);
+                }
+            }
+            continue;
+        }
+        routeros_add(state, family, what, line);
+    }
+    state.check(&[]);
+}
+
+/// A RouterOS `add`.
+fn routeros_add(state: &mut State, family: &str, what: &str, line: &str) {
+    {
         let Some(args) = line.strip_prefix("add ") else {
             panic!("RouterOS: unknown statement: {line:?}")
         };
@@ -996,7 +1053,6 @@ pub fn routeros(state: &mut State, text: &str) {
             _ => unreachable!(),
         }
     }
-    state.check(&[]);
 }
 
 fn unquote(s: &str) -> String {

@@ -2,14 +2,16 @@
 # from the Service Tags of the Public cloud (manifest.json names the release).
 # Import with: /import file-name=mikrotik.rsc
 #
-# Update strategy: remove, then add. Each address list loses the entries
-# tagwall manages (found by list name and a comment that starts with
-# "tagwall") and is filled again from this release; each filter rule is
-# removed by its comment ("tagwall:NAME") and added again. Between the two
-# steps a list is briefly empty: to change a running router without that
-# gap, apply mikrotik-delta.rsc, which removes and adds only what changed.
-# Filter rules are added at the end of the forward chain: move them above
-# your drop rules once; the delta keeps them in place.
+# Update strategy: each address list loses the entries tagwall manages
+# (found by list name and a comment that starts with "tagwall") and is
+# filled again from this release; each filter rule (comment "tagwall:NAME")
+# is replaced where it stands, so a rule moved once stays where it was
+# moved. Between the two steps a list is briefly empty: to change a
+# running router without that gap, apply mikrotik-delta.rsc, which removes
+# and adds only what changed.
+# Filter rules the router does not have yet are added at the end of the
+# forward chain: move them above your drop rules once; later imports, full
+# or delta, keep them there.
 /ip firewall address-list
 remove [find where list="AllowAADOutboundAccess-v4" && comment~"^tagwall"]
 add list=AllowAADOutboundAccess-v4 address=4.149.98.192/27 comment="tagwall AllowAADOutboundAccess ipv4: AzureActiveDirectory - Public"
@@ -1026,34 +1028,94 @@ add list=AllowMCROutboundAccess-v6 address=2603:1050:301:800::/125 comment="tagw
 add list=AllowMCROutboundAccess-v6 address=2603:1050:301:c00::/125 comment="tagwall AllowMCROutboundAccess ipv6: MicrosoftContainerRegistry - Public"
 add list=AllowMCROutboundAccess-v6 address=2603:1050:403:400::90/125 comment="tagwall AllowMCROutboundAccess ipv6: MicrosoftContainerRegistry - Public"
 /ip firewall filter
-remove [find where comment="tagwall:AllowAADOutboundAccess-v4"]
 # AllowAADOutboundAccess outbound: Microsoft Entra ID
+:if ([:len [find where comment="tagwall:AllowAADOutboundAccess-v4"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowAADOutboundAccess-v4 comment="tagwall:AllowAADOutboundAccess-v4"
-remove [find where comment="tagwall:AllowAzOutboundAccess-v4"]
+} else={
+:foreach i in=[find where comment="tagwall:AllowAADOutboundAccess-v4"] do={
+add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowAADOutboundAccess-v4 comment="tagwall:AllowAADOutboundAccess-v4" place-before=$i
+remove $i
+}
+}
 # AllowAzOutboundAccess outbound: Azure Resource Manager
+:if ([:len [find where comment="tagwall:AllowAzOutboundAccess-v4"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowAzOutboundAccess-v4 comment="tagwall:AllowAzOutboundAccess-v4"
-remove [find where comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-v4"]
+} else={
+:foreach i in=[find where comment="tagwall:AllowAzOutboundAccess-v4"] do={
+add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowAzOutboundAccess-v4 comment="tagwall:AllowAzOutboundAccess-v4" place-before=$i
+remove $i
+}
+}
 # AllowAzureFrontDoorFirstPartyAccess outbound: Azure Front Door first-party services
+:if ([:len [find where comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-v4"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowAzureFrontDoorFirstPartyAccess-v4 comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-v4"
-remove [find where comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-in-v4"]
+} else={
+:foreach i in=[find where comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-v4"] do={
+add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowAzureFrontDoorFirstPartyAccess-v4 comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-v4" place-before=$i
+remove $i
+}
+}
 # AllowAzureFrontDoorFirstPartyAccess inbound: Azure Front Door first-party services
+:if ([:len [find where comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-in-v4"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443 src-address-list=AllowAzureFrontDoorFirstPartyAccess-v4 comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-in-v4"
-remove [find where comment="tagwall:AllowMCROutboundAccess-v4"]
+} else={
+:foreach i in=[find where comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-in-v4"] do={
+add chain=forward action=accept protocol=tcp dst-port=443 src-address-list=AllowAzureFrontDoorFirstPartyAccess-v4 comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-in-v4" place-before=$i
+remove $i
+}
+}
 # AllowMCROutboundAccess outbound: Microsoft Container Registry
+:if ([:len [find where comment="tagwall:AllowMCROutboundAccess-v4"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowMCROutboundAccess-v4 comment="tagwall:AllowMCROutboundAccess-v4"
+} else={
+:foreach i in=[find where comment="tagwall:AllowMCROutboundAccess-v4"] do={
+add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowMCROutboundAccess-v4 comment="tagwall:AllowMCROutboundAccess-v4" place-before=$i
+remove $i
+}
+}
 /ipv6 firewall filter
-remove [find where comment="tagwall:AllowAADOutboundAccess-v6"]
 # AllowAADOutboundAccess outbound: Microsoft Entra ID
+:if ([:len [find where comment="tagwall:AllowAADOutboundAccess-v6"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowAADOutboundAccess-v6 comment="tagwall:AllowAADOutboundAccess-v6"
-remove [find where comment="tagwall:AllowAzOutboundAccess-v6"]
+} else={
+:foreach i in=[find where comment="tagwall:AllowAADOutboundAccess-v6"] do={
+add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowAADOutboundAccess-v6 comment="tagwall:AllowAADOutboundAccess-v6" place-before=$i
+remove $i
+}
+}
 # AllowAzOutboundAccess outbound: Azure Resource Manager
+:if ([:len [find where comment="tagwall:AllowAzOutboundAccess-v6"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowAzOutboundAccess-v6 comment="tagwall:AllowAzOutboundAccess-v6"
-remove [find where comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-v6"]
+} else={
+:foreach i in=[find where comment="tagwall:AllowAzOutboundAccess-v6"] do={
+add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowAzOutboundAccess-v6 comment="tagwall:AllowAzOutboundAccess-v6" place-before=$i
+remove $i
+}
+}
 # AllowAzureFrontDoorFirstPartyAccess outbound: Azure Front Door first-party services
+:if ([:len [find where comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-v6"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowAzureFrontDoorFirstPartyAccess-v6 comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-v6"
-remove [find where comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-in-v6"]
+} else={
+:foreach i in=[find where comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-v6"] do={
+add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowAzureFrontDoorFirstPartyAccess-v6 comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-v6" place-before=$i
+remove $i
+}
+}
 # AllowAzureFrontDoorFirstPartyAccess inbound: Azure Front Door first-party services
+:if ([:len [find where comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-in-v6"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443 src-address-list=AllowAzureFrontDoorFirstPartyAccess-v6 comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-in-v6"
-remove [find where comment="tagwall:AllowMCROutboundAccess-v6"]
+} else={
+:foreach i in=[find where comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-in-v6"] do={
+add chain=forward action=accept protocol=tcp dst-port=443 src-address-list=AllowAzureFrontDoorFirstPartyAccess-v6 comment="tagwall:AllowAzureFrontDoorFirstPartyAccess-in-v6" place-before=$i
+remove $i
+}
+}
 # AllowMCROutboundAccess outbound: Microsoft Container Registry
+:if ([:len [find where comment="tagwall:AllowMCROutboundAccess-v6"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowMCROutboundAccess-v6 comment="tagwall:AllowMCROutboundAccess-v6"
+} else={
+:foreach i in=[find where comment="tagwall:AllowMCROutboundAccess-v6"] do={
+add chain=forward action=accept protocol=tcp dst-port=443 dst-address-list=AllowMCROutboundAccess-v6 comment="tagwall:AllowMCROutboundAccess-v6" place-before=$i
+remove $i
+}
+}

@@ -2,12 +2,11 @@
 # from the Service Tags of the Public cloud (manifest.json names the release).
 # Import with: /import file-name=mikrotik.rsc
 #
-# Update strategy: remove, then add. Each address list loses the entries
-# tagwall manages (found by list name and a comment that starts with
-# "tagwall") and is filled again from this release; each filter rule is
-# removed by its comment ("tagwall:NAME") and added again. Between the two
-# steps a list is briefly empty: to change a running router without that
-# gap, apply mikrotik-delta.rsc, which removes and adds only what changed.
+# Update strategy: each address list loses the entries tagwall manages
+# (found by list name and a comment that starts with "tagwall") and is
+# filled again from this release. Between the two steps a list is briefly
+# empty: to change a running router without that gap, apply
+# mikrotik-delta.rsc, which removes and adds only what changed.
 # Address lists only (objects_only): use them in filter rules of your own
 # (src-address-list= / dst-address-list=).
 /ip firewall address-list

@@ -2,14 +2,16 @@
 # from the Service Tags of the Public cloud (manifest.json names the release).
 # Import with: /import file-name=mikrotik.rsc
 #
-# Update strategy: remove, then add. Each address list loses the entries
-# tagwall manages (found by list name and a comment that starts with
-# "tagwall") and is filled again from this release; each filter rule is
-# removed by its comment ("tagwall:NAME") and added again. Between the two
-# steps a list is briefly empty: to change a running router without that
-# gap, apply mikrotik-delta.rsc, which removes and adds only what changed.
-# Filter rules are added at the end of the forward chain: move them above
-# your drop rules once; the delta keeps them in place.
+# Update strategy: each address list loses the entries tagwall manages
+# (found by list name and a comment that starts with "tagwall") and is
+# filled again from this release; each filter rule (comment "tagwall:NAME")
+# is replaced where it stands, so a rule moved once stays where it was
+# moved. Between the two steps a list is briefly empty: to change a
+# running router without that gap, apply mikrotik-delta.rsc, which removes
+# and adds only what changed.
+# Filter rules the router does not have yet are added at the end of the
+# forward chain: move them above your drop rules once; later imports, full
+# or delta, keep them there.
 /ip firewall address-list
 remove [find where list="Web-local-v4" && comment~"^tagwall"]
 add list=Web-local-v4 address=192.0.2.0/24 comment="tagwall Web local side ipv4"
@@ -859,34 +861,94 @@ add list=BlockGermany-v6 address=2a01:111:f403:d20c::/64 comment="tagwall BlockG
 add list=BlockGermany-v6 address=2a01:111:f403:da0c::/64 comment="tagwall BlockGermany ipv6: AzureCloud.germanywc - Public"
 add list=BlockGermany-v6 address=2a01:111:f403:e20c::/64 comment="tagwall BlockGermany ipv6: AzureCloud.germanywc - Public"
 /ip firewall filter
-remove [find where comment="tagwall:Web-v4"]
 # Web outbound: Front Door and ARM, both ways
+:if ([:len [find where comment="tagwall:Web-v4"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443,8000-8080 src-address-list=Web-local-v4 dst-address-list=Web-v4 in-interface="port2" comment="tagwall:Web-v4"
-remove [find where comment="tagwall:Web-in-v4"]
+} else={
+:foreach i in=[find where comment="tagwall:Web-v4"] do={
+add chain=forward action=accept protocol=tcp dst-port=443,8000-8080 src-address-list=Web-local-v4 dst-address-list=Web-v4 in-interface="port2" comment="tagwall:Web-v4" place-before=$i
+remove $i
+}
+}
 # Web inbound: Front Door and ARM, both ways
+:if ([:len [find where comment="tagwall:Web-in-v4"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443,8000-8080 src-address-list=Web-v4 dst-address-list=Web-local-v4 out-interface="port2" comment="tagwall:Web-in-v4"
-remove [find where comment="tagwall:Dns-v4"]
+} else={
+:foreach i in=[find where comment="tagwall:Web-in-v4"] do={
+add chain=forward action=accept protocol=tcp dst-port=443,8000-8080 src-address-list=Web-v4 dst-address-list=Web-local-v4 out-interface="port2" comment="tagwall:Web-in-v4" place-before=$i
+remove $i
+}
+}
 # Dns outbound: AzureActiveDirectory
+:if ([:len [find where comment="tagwall:Dns-v4"]] = 0) do={
 add chain=forward action=accept protocol=udp dst-port=53 dst-address-list=Dns-v4 comment="tagwall:Dns-v4"
-remove [find where comment="tagwall:Ping-v4"]
+} else={
+:foreach i in=[find where comment="tagwall:Dns-v4"] do={
+add chain=forward action=accept protocol=udp dst-port=53 dst-address-list=Dns-v4 comment="tagwall:Dns-v4" place-before=$i
+remove $i
+}
+}
 # Ping inbound: ApplicationInsightsAvailability
+:if ([:len [find where comment="tagwall:Ping-v4"]] = 0) do={
 add chain=forward action=accept protocol=icmp src-address-list=Ping-v4 comment="tagwall:Ping-v4"
-remove [find where comment="tagwall:BlockGermany-v4"]
+} else={
+:foreach i in=[find where comment="tagwall:Ping-v4"] do={
+add chain=forward action=accept protocol=icmp src-address-list=Ping-v4 comment="tagwall:Ping-v4" place-before=$i
+remove $i
+}
+}
 # BlockGermany outbound: AzureCloud.germanywc
+:if ([:len [find where comment="tagwall:BlockGermany-v4"]] = 0) do={
 add chain=forward action=drop dst-address-list=BlockGermany-v4 comment="tagwall:BlockGermany-v4"
-remove [find where comment="tagwall:Mcr.Regions-v4"]
+} else={
+:foreach i in=[find where comment="tagwall:BlockGermany-v4"] do={
+add chain=forward action=drop dst-address-list=BlockGermany-v4 comment="tagwall:BlockGermany-v4" place-before=$i
+remove $i
+}
+}
 # Mcr.Regions outbound: MicrosoftContainerRegistry._
+:if ([:len [find where comment="tagwall:Mcr.Regions-v4"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=1-65535 src-address-list=Mcr.Regions-local-v4 dst-address-list=Mcr.Regions-v4 comment="tagwall:Mcr.Regions-v4"
-remove [find where comment="tagwall:AllTcp-v4"]
+} else={
+:foreach i in=[find where comment="tagwall:Mcr.Regions-v4"] do={
+add chain=forward action=accept protocol=tcp dst-port=1-65535 src-address-list=Mcr.Regions-local-v4 dst-address-list=Mcr.Regions-v4 comment="tagwall:Mcr.Regions-v4" place-before=$i
+remove $i
+}
+}
 # AllTcp outbound: AzureDevOps.WestEurope
+:if ([:len [find where comment="tagwall:AllTcp-v4"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=1-65535 dst-address-list=AllTcp-v4 comment="tagwall:AllTcp-v4"
+} else={
+:foreach i in=[find where comment="tagwall:AllTcp-v4"] do={
+add chain=forward action=accept protocol=tcp dst-port=1-65535 dst-address-list=AllTcp-v4 comment="tagwall:AllTcp-v4" place-before=$i
+remove $i
+}
+}
 /ipv6 firewall filter
-remove [find where comment="tagwall:Web-v6"]
 # Web outbound: Front Door and ARM, both ways
+:if ([:len [find where comment="tagwall:Web-v6"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443,8000-8080 src-address-list=Web-local-v6 dst-address-list=Web-v6 in-interface="port2" comment="tagwall:Web-v6"
-remove [find where comment="tagwall:Web-in-v6"]
+} else={
+:foreach i in=[find where comment="tagwall:Web-v6"] do={
+add chain=forward action=accept protocol=tcp dst-port=443,8000-8080 src-address-list=Web-local-v6 dst-address-list=Web-v6 in-interface="port2" comment="tagwall:Web-v6" place-before=$i
+remove $i
+}
+}
 # Web inbound: Front Door and ARM, both ways
+:if ([:len [find where comment="tagwall:Web-in-v6"]] = 0) do={
 add chain=forward action=accept protocol=tcp dst-port=443,8000-8080 src-address-list=Web-v6 dst-address-list=Web-local-v6 out-interface="port2" comment="tagwall:Web-in-v6"
-remove [find where comment="tagwall:BlockGermany-v6"]
+} else={
+:foreach i in=[find where comment="tagwall:Web-in-v6"] do={
+add chain=forward action=accept protocol=tcp dst-port=443,8000-8080 src-address-list=Web-v6 dst-address-list=Web-local-v6 out-interface="port2" comment="tagwall:Web-in-v6" place-before=$i
+remove $i
+}
+}
 # BlockGermany outbound: AzureCloud.germanywc
+:if ([:len [find where comment="tagwall:BlockGermany-v6"]] = 0) do={
 add chain=forward action=drop dst-address-list=BlockGermany-v6 comment="tagwall:BlockGermany-v6"
+} else={
+:foreach i in=[find where comment="tagwall:BlockGermany-v6"] do={
+add chain=forward action=drop dst-address-list=BlockGermany-v6 comment="tagwall:BlockGermany-v6" place-before=$i
+remove $i
+}
+}
