@@ -22,6 +22,12 @@ pub use linux::{
     NftablesOptions, Unmatched,
 };
 
+/// The settings of the vendor targets (`[targets.panos]`,
+/// `[targets.fortios]`, `[targets.cisco-asa]`, `[targets.junos]`,
+/// `[targets.mikrotik]`) and their checks.
+mod vendor;
+pub use vendor::{LOG_TARGETS, Logtraffic, PLACEMENT_TARGETS, Placement, VendorOptions};
+
 /// The default policy, with its comments, as `tagwall init` writes it.
 pub const DEFAULT_POLICY_TOML: &str = include_str!("default_policy.toml");
 
@@ -142,93 +148,6 @@ impl TargetOptions {
             "mikrotik" => Some(&self.mikrotik),
             _ => None,
         }
-    }
-}
-
-/// `[targets.<vendor>]` for PAN-OS, FortiOS, Cisco ASA, Junos and RouterOS.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct VendorOptions {
-    /// Address objects and groups only: no services and no rules, for an
-    /// admin who references the groups from rules of their own.
-    #[serde(default)]
-    pub objects_only: bool,
-    /// PAN-OS and Junos: the zones of the local side (default `trust`);
-    /// outbound rules go from them, inbound rules to them. Junos takes one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_zones: Option<Vec<String>>,
-    /// PAN-OS and Junos: the zones Azure is reached through (default
-    /// `untrust`); outbound rules go to them, inbound rules from them.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_zones: Option<Vec<String>>,
-    /// FortiOS: the interfaces (or zones) of the local side when a rule
-    /// names none in `local.interface` (default `any`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from_interfaces: Option<Vec<String>>,
-    /// FortiOS: the interfaces (or zones) Azure is reached through
-    /// (default `any`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub to_interfaces: Option<Vec<String>>,
-}
-
-/// Longest zone name (PAN-OS allows 31 characters, Junos 63).
-const MAX_ZONE: usize = 31;
-
-impl VendorOptions {
-    /// Check the zones of target `name`.
-    fn check(&self, name: &str) -> std::result::Result<(), String> {
-        for (key, zones) in [
-            ("from_zones", &self.from_zones),
-            ("to_zones", &self.to_zones),
-            ("from_interfaces", &self.from_interfaces),
-            ("to_interfaces", &self.to_interfaces),
-        ] {
-            let Some(zones) = zones else { continue };
-            let interfaces = key.ends_with("interfaces");
-            if interfaces && name != "fortios" {
-                return Err(format!(
-                    "[targets.{name}] {key}: only fortios has interfaces"
-                ));
-            }
-            if !interfaces && !matches!(name, "panos" | "junos") {
-                return Err(format!(
-                    "[targets.{name}] {key}: only panos and junos have zones"
-                ));
-            }
-            if zones.is_empty() || (name == "junos" && zones.len() > 1) {
-                return Err(format!(
-                    "[targets.{name}] {key}: give {} zone{}",
-                    if name == "junos" {
-                        "one"
-                    } else {
-                        "at least one"
-                    },
-                    if name == "junos" {
-                        " (a Junos policy sits in one zone pair)"
-                    } else {
-                        ""
-                    }
-                ));
-            }
-            for zone in zones {
-                let ok = zone.len() <= MAX_ZONE
-                    && zone
-                        .chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_alphanumeric())
-                    && zone
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
-                if !ok {
-                    return Err(format!(
-                        "[targets.{name}] {key}: zone {zone:?} must be a letter or digit, then up to \
-                         {} letters, digits, . _ or -",
-                        MAX_ZONE - 1
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 }
 
