@@ -647,6 +647,19 @@ priority = 104
 /// holds exactly what the new full files give, and group memberships move
 /// little beyond the prefixes that changed.
 fn check_delta(dir: &Path, old: &Path, new: &Path, extra: &[String], targets: &[&str]) {
+    check_delta_on(dir, old, new, extra, targets, &|_| State::default());
+}
+
+/// [`check_delta`] on devices that hold `seed(target)` before tagwall's
+/// files (the admin's own policies).
+fn check_delta_on(
+    dir: &Path,
+    old: &Path,
+    new: &Path,
+    extra: &[String],
+    targets: &[&str],
+    seed: &dyn Fn(&str) -> State,
+) {
     let mut base: Vec<String> = extra.to_vec();
     base.extend(target_args(targets));
     let mut a = base.clone();
@@ -663,10 +676,12 @@ fn check_delta(dir: &Path, old: &Path, new: &Path, extra: &[String], targets: &[
     for t in targets {
         let old_files = files(&old_out, t);
         let new_files = files(&new_out, t);
-        let mut applied = state_of(t, &old_files);
+        let mut applied = seed(t);
+        apply_all(t, &mut applied, &old_files, full_files(t));
         let before = applied.clone();
         apply_all(t, &mut applied, &new_files, delta_files(t));
-        let want = state_of(t, &new_files);
+        let mut want = seed(t);
+        apply_all(t, &mut want, &new_files, full_files(t));
         assert_eq!(applied.addresses, want.addresses, "{t}: address objects");
         assert_eq!(applied.groups, want.groups, "{t}: groups");
         assert_eq!(applied.services, want.services, "{t}: services");
@@ -842,7 +857,9 @@ fn hostile_tag_names_cannot_inject_or_break_names() {
                 let statement = !line.starts_with(['#', '!']);
                 // RouterOS: the loop variable of the template's own
                 // replace-in-place (`place-before=$i`, `remove $i`).
-                let own = line.replace(" place-before=$i", "").replace("remove $i", "");
+                let own = line
+                    .replace(" place-before=$i", "")
+                    .replace("remove $i", "");
                 for bad in ["$", "`", "{{", "}}", "\\", "'", "<", "|", "?", ";", "%"] {
                     assert!(
                         !(statement && own.contains(bad)),
@@ -1421,4 +1438,383 @@ fn mikrotik_full_import_keeps_the_rules_where_they_were_moved() {
         s
     };
     assert_eq!(again, state, "a second import changes nothing");
+}
+
+// ------------------------------------ Junos and FortiOS: options, placement
+
+/// Junos global policies with logging, placed before the admin's policy.
+const JUNOS_GLOBAL: &str = "\n[targets.junos]\nglobal = true\nfrom_zones = [\"lan\", \"dmz\"]\n\
+                            log_start = true\nlog_end = true\nplacement = \"before\"\n\
+                            placement_rule = \"admin-last\"\n";
+
+/// FortiOS in a VDOM, logging all traffic, placed after the admin's policy.
+const FORTIOS_VDOM: &str = "\n[targets.fortios]\nvdom = \"tenant1\"\nlogtraffic = \"all\"\n\
+                            placement = \"after\"\nplacement_rule = \"5\"\n";
+
+#[test]
+fn golden_junos_global() {
+    golden_of(
+        Some(&format!("{RICH_POLICY}{JUNOS_GLOBAL}")),
+        "global",
+        &["junos"],
+    );
+}
+
+#[test]
+fn golden_fortios_vdom() {
+    golden_of(
+        Some(&format!("{RICH_POLICY}{FORTIOS_VDOM}")),
+        "vdom",
+        &["fortios"],
+    );
+}
+
+/// The lists tagwall's policies go into on `target` with `options`.
+fn lists_of(target: &str, options: &str) -> Vec<String> {
+    match target {
+        "fortios" => vec!["policy".into()],
+        _ if options.contains("global = true") => vec!["global".into()],
+        _ => vec!["trust>untrust".into(), "untrust>trust".into()],
+    }
+}
+
+/// A device holding the admin's own two policies in every list tagwall
+/// uses: `first` and `last` (FortiOS ids 5 and 7), in that order.
+fn seeded(target: &str, options: &str) -> State {
+    let mut s = State::default();
+    let (names, attrs): ([&str; 2], Vec<(&str, &str)>) = match target {
+        "fortios" => (
+            ["5", "7"],
+            vec![("srcaddr", "all"), ("dstaddr", "all"), ("action", "@deny")],
+        ),
+        _ => (
+            ["admin-first", "admin-last"],
+            vec![
+                ("source-address", "any"),
+                ("destination-address", "any"),
+                ("application", "any"),
+                ("then", "@deny"),
+            ],
+        ),
+    };
+    for list in lists_of(target, options) {
+        let policies = names
+            .iter()
+            .map(|n| {
+                let a: sim::Attrs = attrs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), [v.to_string()].into()))
+                    .collect();
+                (n.to_string(), a)
+            })
+            .collect();
+        s.policies.insert(list, policies);
+    }
+    if options.contains("vdom = ") {
+        s.vdom = Some("tenant1".into());
+    }
+    s
+}
+
+/// The synthetic policy with a last rule that the new release creates, so
+/// that a delta places a created policy with none of tagwall's after it.
+fn synthetic_with_a_late_rule(options: &str) -> String {
+    format!(
+        "{SYNTHETIC_POLICY}\n[[rule]]\nname = \"Late\"\ntags = [\"New\"]\nfamily = \"ipv4\"\n\
+         priority = 105\n{options}"
+    )
+}
+
+/// The admin's policies keep their place and tagwall's sit between them, in
+/// their own order, after the previous release's full configuration and the
+/// delta as after the new full configuration; the delta moves only created
+/// policies.
+fn placement_holds(target: &str, options: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = synthetic(dir.path());
+    let with = policy_file(dir.path(), &synthetic_with_a_late_rule(options));
+    let extra = ["--policy".to_string(), with.to_string_lossy().into_owned()];
+    check_delta_on(dir.path(), &old, &new, &extra, &[target], &|t| {
+        seeded(t, options)
+    });
+    let new_files = files(&dir.path().join("new"), target);
+    let mut applied = seeded(target, options);
+    apply_all(
+        target,
+        &mut applied,
+        &files(&dir.path().join("old"), target),
+        full_files(target),
+    );
+    apply_all(target, &mut applied, &new_files, delta_files(target));
+    // tagwall's own order: the same policy at the bottom of an empty device.
+    let bottom: String = options
+        .lines()
+        .filter(|l| !l.starts_with("placement"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let plain = policy_file(dir.path(), &synthetic_with_a_late_rule(&bottom));
+    let p = plain.to_string_lossy().into_owned();
+    let n = new.to_string_lossy().into_owned();
+    let mut args = vec!["--input", &n, "--policy", &p];
+    args.extend(["--target", target]);
+    let own = state_of(target, &files(&build(dir.path(), "plain", &args), target));
+    let (first, last) = if target == "fortios" {
+        ("5", "7")
+    } else {
+        ("admin-first", "admin-last")
+    };
+    for list in lists_of(target, options) {
+        let got: Vec<&str> = applied.policies[&list]
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let mut want = vec![first];
+        want.extend(own.policies[&list].iter().map(|(n, _)| n.as_str()));
+        want.push(last);
+        assert_eq!(got, want, "{target} {list}: {options}");
+        assert!(got.len() > 4, "{target} {list}: too few policies to tell");
+    }
+    // The delta creates policies, and moves no policy that exists already.
+    let delta: String = delta_files(target)
+        .iter()
+        .map(|f| new_files[*f].as_str())
+        .collect();
+    let old_state = {
+        let mut s = seeded(target, options);
+        apply_all(
+            target,
+            &mut s,
+            &files(&dir.path().join("old"), target),
+            full_files(target),
+        );
+        s
+    };
+    let existed: BTreeSet<&str> = old_state
+        .policies
+        .values()
+        .flatten()
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let moved: Vec<&str> = delta
+        .lines()
+        .filter_map(|l| {
+            let t: Vec<&str> = l.split_whitespace().collect();
+            match t.as_slice() {
+                ["move", p, ..] => Some(*p),
+                ["insert", .., "policy", p, "before" | "after", "policy", _] => Some(*p),
+                _ => None,
+            }
+        })
+        .collect();
+    assert!(!moved.is_empty(), "{target}: the delta moves nothing");
+    for p in moved {
+        assert!(
+            !existed.contains(p),
+            "{target}: the delta moves {p}, which existed"
+        );
+    }
+}
+
+#[test]
+fn junos_placement_keeps_the_admins_policies_in_place() {
+    for options in [
+        JUNOS_GLOBAL.to_string(),
+        JUNOS_GLOBAL.replace(
+            "placement = \"before\"\nplacement_rule = \"admin-last\"",
+            "placement = \"after\"\nplacement_rule = \"admin-first\"",
+        ),
+        "\n[targets.junos]\nplacement = \"after\"\nplacement_rule = \"admin-first\"\n".into(),
+        "\n[targets.junos]\nplacement = \"before\"\nplacement_rule = \"admin-last\"\n".into(),
+    ] {
+        placement_holds("junos", &options);
+    }
+}
+
+#[test]
+fn fortios_placement_keeps_the_admins_policies_in_place() {
+    for options in [
+        FORTIOS_VDOM.to_string(),
+        FORTIOS_VDOM.replace(
+            "placement = \"after\"\nplacement_rule = \"5\"",
+            "placement = \"before\"\nplacement_rule = \"7\"",
+        ),
+    ] {
+        placement_holds("fortios", &options);
+    }
+}
+
+#[test]
+fn junos_and_fortios_options_reach_every_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let body = format!("{RICH_POLICY}{JUNOS_GLOBAL}{FORTIOS_VDOM}");
+    let p = policy_file(dir.path(), &body)
+        .to_string_lossy()
+        .into_owned();
+    let extra = ["--policy".to_string(), p];
+    let (old, new) = (
+        fixture("public_20250804.json"),
+        fixture("public_20250811.json"),
+    );
+    check_delta_on(
+        dir.path(),
+        &old,
+        &new,
+        &extra,
+        &["junos", "fortios"],
+        &|t| seeded(t, &body),
+    );
+    let out = dir.path().join("new");
+    let mut junos = seeded("junos", &body);
+    apply_all(
+        "junos",
+        &mut junos,
+        &files(&out, "junos"),
+        full_files("junos"),
+    );
+    let global = &junos.policies["global"];
+    assert!(global.len() > 4, "{global:?}");
+    for (name, attrs) in global {
+        if name.starts_with("admin-") {
+            continue;
+        }
+        let log: BTreeSet<String> = ["@session-init", "@session-close"].map(String::from).into();
+        assert_eq!(attrs.get("log"), Some(&log), "{name}");
+        let zones: BTreeSet<String> = ["@lan", "@dmz"].map(String::from).into();
+        // Inbound, the remote group is the source and the local zones the
+        // destination.
+        let inbound = attrs["source-address"]
+            .iter()
+            .any(|a| junos.groups.contains_key(a));
+        let local = if inbound { "to-zone" } else { "from-zone" };
+        assert_eq!(attrs.get(local), Some(&zones), "{name}");
+        let remote = if local == "to-zone" {
+            "from-zone"
+        } else {
+            "to-zone"
+        };
+        assert!(attrs.get(remote).is_none(), "{name}: any zone has no match");
+    }
+    assert_eq!(junos.policies.len(), 1, "zone-pair policies written");
+    let mut fortios = seeded("fortios", &body);
+    apply_all(
+        "fortios",
+        &mut fortios,
+        &files(&out, "fortios"),
+        full_files("fortios"),
+    );
+    assert_eq!(fortios.vdom.as_deref(), Some("tenant1"));
+    for (id, attrs) in &fortios.policies["policy"] {
+        if id.len() > 1 {
+            let all: BTreeSet<String> = ["@all".to_string()].into();
+            assert_eq!(attrs.get("logtraffic"), Some(&all), "{id}");
+        }
+    }
+    // The objects live in the VDOM: outside it, the device has none.
+    let outside = std::panic::catch_unwind(|| {
+        let mut s = seeded("fortios", &body);
+        sim::apply(
+            "fortios",
+            &mut s,
+            "config firewall policy\n    move 5 after 7\nend\n",
+        );
+    });
+    assert!(
+        outside.is_err(),
+        "a statement outside the VDOM saw its objects"
+    );
+    // Placing next to a policy the device does not have fails, as on the
+    // device.
+    let missing = std::panic::catch_unwind(|| {
+        let mut s = State::default();
+        apply_all("junos", &mut s, &files(&out, "junos"), full_files("junos"));
+    });
+    assert!(missing.is_err(), "insert before a missing policy applied");
+}
+
+#[test]
+fn junos_and_fortios_options_are_refused_where_they_do_not_apply() {
+    let dir = tempfile::tempdir().unwrap();
+    for (table, want) in [
+        (
+            "[targets.junos]\nplacement = \"top\"",
+            "[targets.junos] placement = \"top\": Junos places a policy before or after",
+        ),
+        (
+            "[targets.fortios]\nplacement = \"top\"",
+            "[targets.fortios] placement = \"top\": FortiOS places a policy before or after",
+        ),
+        (
+            "[targets.fortios]\nplacement = \"before\"",
+            "[targets.fortios] placement = \"before\" needs placement_rule",
+        ),
+        (
+            "[targets.junos]\nplacement = \"after\"",
+            "[targets.junos] placement = \"after\" needs placement_rule",
+        ),
+        (
+            "[targets.fortios]\nplacement = \"before\"\nplacement_rule = \"deny-all\"",
+            "[targets.fortios] placement_rule \"deny-all\" is not a FortiOS policy id",
+        ),
+        (
+            "[targets.fortios]\nplacement = \"before\"\nplacement_rule = \"0\"",
+            "placement_rule \"0\" is not a FortiOS policy id",
+        ),
+        (
+            "[targets.junos]\nplacement_rule = \"x\"",
+            "[targets.junos] placement_rule is for placement = \"before\" or \"after\"",
+        ),
+        (
+            "[targets.junos]\nplacement = \"before\"\nplacement_rule = \"a b\"",
+            "[targets.junos] placement_rule \"a b\" must be",
+        ),
+        (
+            "[targets.cisco-asa]\nplacement = \"bottom\"",
+            "[targets.cisco-asa] placement: only fortios and junos take placement",
+        ),
+        (
+            "[targets.panos]\nglobal = true",
+            "[targets.panos] global: only junos has global policies",
+        ),
+        (
+            "[targets.junos]\nvdom = \"root\"",
+            "[targets.junos] vdom: only fortios takes vdom",
+        ),
+        (
+            "[targets.mikrotik]\nlogtraffic = \"all\"",
+            "[targets.mikrotik] logtraffic: only fortios takes logtraffic",
+        ),
+        (
+            "[targets.fortios]\nlog_start = true",
+            "[targets.fortios] log_start: only junos takes log_start and log_end",
+        ),
+        (
+            "[targets.fortios]\nvdom = \"much-too-long\"",
+            "[targets.fortios] vdom \"much-too-long\" must be 1 to 11",
+        ),
+        (
+            "[targets.fortios]\nvdom = \"a b\"",
+            "[targets.fortios] vdom \"a b\" must be",
+        ),
+        ("[targets.fortios]\nlogtraffic = \"some\"", "logtraffic"),
+        (
+            "[targets.fortios]\nlogtraffic = \"some\"",
+            "unknown variant `some`",
+        ),
+        (
+            "[targets.junos]\nfrom_zones = [\"a\", \"b\"]",
+            "global = true matches several",
+        ),
+        (
+            "[targets.junos]\nglobal = true\nfrom_zones = []",
+            "[targets.junos] from_zones: give at least one zone",
+        ),
+    ] {
+        let bad = policy_file(dir.path(), &format!("{RICH_POLICY}\n{table}\n"));
+        let o = run(
+            dir.path(),
+            &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
+        );
+        assert_eq!(o.status.code(), Some(2), "{table}: {}", text(&o).1);
+        assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
+    }
 }

@@ -120,6 +120,7 @@ pub static PARTIALS: &[(&str, &str)] = &[
     ("cisco-asa/ace", template!("cisco-asa/ace")),
     ("junos/set", template!("junos/set")),
     ("junos/policy", template!("junos/policy")),
+    ("junos/insert", template!("junos/insert")),
     ("mikrotik/filter", template!("mikrotik/filter")),
 ];
 

@@ -30,6 +30,9 @@ pub struct State {
     pub prefix_lists: BTreeMap<String, BTreeSet<IpNet>>,
     /// ASA access-group bindings: "in inside" -> access list.
     pub bindings: BTreeMap<String, String>,
+    /// FortiOS: the VDOM whose objects this is (none: a device without
+    /// VDOMs). Statements of another VDOM, or outside one, do not see them.
+    pub vdom: Option<String>,
 }
 
 impl State {
@@ -84,7 +87,10 @@ impl State {
     }
 
     fn move_before(&mut self, container: &str, name: &str, before: &str) {
-        let list = self.policies.get_mut(container).unwrap();
+        let list = self
+            .policies
+            .get_mut(container)
+            .unwrap_or_else(|| panic!("move: no container {container}"));
         let i = list
             .iter()
             .position(|(n, _)| n == name)
@@ -95,6 +101,33 @@ impl State {
             .position(|(n, _)| n == before)
             .unwrap_or_else(|| panic!("move: no {before}"));
         list.insert(j, item);
+    }
+
+    fn move_after(&mut self, container: &str, name: &str, after: &str) {
+        let list = self
+            .policies
+            .get_mut(container)
+            .unwrap_or_else(|| panic!("move: no container {container}"));
+        let i = list
+            .iter()
+            .position(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("move: no {name}"));
+        let item = list.remove(i);
+        let j = list
+            .iter()
+            .position(|(n, _)| n == after)
+            .unwrap_or_else(|| panic!("move: no {after}"));
+        list.insert(j + 1, item);
+    }
+
+    /// Move `name` before or after `other` (`position`).
+    fn place(&mut self, container: &str, name: &str, position: &str, other: &str) {
+        assert_ne!(name, other, "{name} placed next to itself");
+        match position {
+            "before" => self.move_before(container, name, other),
+            "after" => self.move_after(container, name, other),
+            _ => panic!("unknown position {position}"),
+        }
     }
 
     fn group_users(&self, name: &str) -> bool {
@@ -328,12 +361,57 @@ pub fn panos(state: &mut State, text: &str) {
 pub fn fortios(state: &mut State, text: &str) {
     let mut table: Option<String> = None;
     let mut entry: Option<String> = None;
+    // `config vdom` seen, then the VDOM entered with `edit NAME`.
+    let mut vdoms = false;
+    let mut vdom: Option<String> = None;
     for line in text.lines() {
         if line.starts_with('#') {
             continue;
         }
         let v = words(line.trim_start());
         let t = w(&v);
+        if table.is_none() && entry.is_none() {
+            match (t.as_slice(), vdoms, &vdom) {
+                (["config", "vdom"], false, None) => {
+                    vdoms = true;
+                    continue;
+                }
+                (["edit", name], true, None) => {
+                    assert!(
+                        !name.is_empty()
+                            && name.len() <= 11
+                            && name
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "_-".contains(c)),
+                        "FortiOS: bad VDOM name {name:?}"
+                    );
+                    vdom = Some(name.to_string());
+                    continue;
+                }
+                (["end"], true, _) => {
+                    (vdoms, vdom) = (false, None);
+                    continue;
+                }
+                (_, true, None) => panic!("FortiOS: expected edit VDOM: {line:?}"),
+                (["config", ..], _, _) => {
+                    // Objects live in their VDOM: another one, or none,
+                    // does not see them.
+                    let seen = state.policies.len()
+                        + state.addresses.len()
+                        + state.groups.len()
+                        + state.services.len();
+                    if seen == 0 {
+                        state.vdom = vdom.clone();
+                    }
+                    assert_eq!(
+                        state.vdom, vdom,
+                        "FortiOS: the objects are in VDOM {:?}, this statement in {vdom:?}",
+                        state.vdom
+                    );
+                }
+                _ => {}
+            }
+        }
         match (t.as_slice(), &table, &entry) {
             (["config", "firewall", kind @ ..], None, None) => {
                 let kind = kind.join(" ");
@@ -378,14 +456,14 @@ pub fn fortios(state: &mut State, text: &str) {
                 fortios_set(state, tb, name, verb, key, values, line);
             }
             (["delete", name], Some(tb), None) => fortios_delete(state, tb, name),
-            (["move", a, "before", b], Some(tb), None) if tb == "policy" => {
-                state.move_before("policy", a, b)
+            (["move", a, position @ ("before" | "after"), b], Some(tb), None) if tb == "policy" => {
+                state.place("policy", a, position, b)
             }
             _ => panic!("FortiOS: unexpected line: {line:?}"),
         }
     }
     assert!(
-        table.is_none() && entry.is_none(),
+        table.is_none() && entry.is_none() && !vdoms,
         "unterminated config block"
     );
     state.check(&["all", "ALL", "ALL_ICMP", "ALL_ICMP6"]);
@@ -453,6 +531,14 @@ fn fortios_set(
             );
         }
         ("policy", "comments") => {}
+        ("policy", "logtraffic") => {
+            assert!(
+                verb == "set" && matches!(values, ["all" | "utm" | "disable"]),
+                "FortiOS: bad logtraffic: {line}"
+            );
+            let attrs = state.policy_mut("policy", name);
+            attrs.insert(key.to_string(), [format!("@{}", values[0])].into());
+        }
         ("policy", "name") => {
             let n = values[0];
             assert!(
@@ -784,19 +870,10 @@ pub fn junos(state: &mut State, text: &str) {
                 assert!(!state.referenced().contains(*a));
                 state.services.remove(*a).unwrap();
             }
-            [
-                "set",
-                "security",
-                "policies",
-                "from-zone",
-                z1,
-                "to-zone",
-                z2,
-                "policy",
-                p,
-                rest @ ..,
-            ] => {
-                let attrs = state.policy_mut(&format!("{z1}>{z2}"), p);
+            ["set", "security", "policies", scope @ ..] => {
+                let (container, p, rest) = junos_policy(scope, line);
+                let global = container == "global";
+                let attrs = state.policy_mut(&container, p);
                 match rest {
                     ["description", _] => {}
                     [
@@ -809,37 +886,41 @@ pub fn junos(state: &mut State, text: &str) {
                             .or_default()
                             .insert(value.to_string());
                     }
+                    ["match", key @ ("from-zone" | "to-zone"), zone] if global => {
+                        assert!(
+                            attrs
+                                .entry(key.to_string())
+                                .or_default()
+                                .insert(format!("@{zone}")),
+                            "{line}"
+                        );
+                    }
                     ["then", action @ ("permit" | "deny")] => {
                         attrs.insert("then".into(), [format!("@{action}")].into());
+                    }
+                    ["then", "log", when @ ("session-init" | "session-close")] => {
+                        attrs
+                            .entry("log".into())
+                            .or_default()
+                            .insert(format!("@{when}"));
                     }
                     _ => panic!("Junos: unknown policy line: {line:?}"),
                 }
             }
-            [
-                "insert",
-                "security",
-                "policies",
-                "from-zone",
-                z1,
-                "to-zone",
-                z2,
-                "policy",
-                p,
-                "before",
-                "policy",
-                q,
-            ] => state.move_before(&format!("{z1}>{z2}"), p, q),
-            [
-                "delete",
-                "security",
-                "policies",
-                "from-zone",
-                z1,
-                "to-zone",
-                z2,
-                "policy",
-                p,
-            ] => state.remove_policy(&format!("{z1}>{z2}"), p),
+            ["insert", "security", "policies", scope @ ..] => {
+                let (container, p, rest) = junos_policy(scope, line);
+                match rest {
+                    [position @ ("before" | "after"), "policy", q] => {
+                        state.place(&container, p, position, q)
+                    }
+                    _ => panic!("Junos: unknown insert: {line:?}"),
+                }
+            }
+            ["delete", "security", "policies", scope @ ..] => {
+                let (container, p, rest) = junos_policy(scope, line);
+                assert!(rest.is_empty(), "Junos: unknown delete: {line:?}");
+                state.remove_policy(&container, p);
+            }
             ["set", "policy-options", "prefix-list", l, p] => {
                 assert!(
                     state
@@ -874,6 +955,16 @@ pub fn junos(state: &mut State, text: &str) {
                 assert!(attrs.contains_key(key), "{zones} policy {p} has no {key}");
             }
         }
+    }
+}
+
+/// The list a Junos policy statement is about (`global`, or `Z1>Z2` for
+/// a zone pair), the policy and the rest of the statement.
+fn junos_policy<'a>(scope: &'a [&'a str], line: &str) -> (String, &'a str, &'a [&'a str]) {
+    match scope {
+        ["global", "policy", p, rest @ ..] => ("global".into(), p, rest),
+        ["from-zone", z1, "to-zone", z2, "policy", p, rest @ ..] => (format!("{z1}>{z2}"), p, rest),
+        _ => panic!("Junos: unknown policy statement: {line:?}"),
     }
 }
 

@@ -384,6 +384,7 @@ impl<'a> Builder<'a> {
                     line: 0,
                     before_in_direction: None,
                     before_in_family: None,
+                    place: None,
                 });
             }
             let idents = |v6: Option<bool>| -> Vec<String> {
@@ -416,6 +417,7 @@ impl<'a> Builder<'a> {
                 line: 0,
                 before: None,
                 before_id: None,
+                place: None,
             };
             self.policies
                 .push((rule.priority, rule_index, dir_index, policy));

@@ -11,6 +11,7 @@ use super::build::{plan, plan_lenient};
 use super::delta::diff;
 use super::internal;
 use super::names::FIRST_POLICY_ID;
+use super::placement::{Anchor, place};
 use super::plan::{Delta, Edl, Families, Group, LocalSide, Plan, Policy, Service};
 use crate::error::Result;
 use crate::policy::VendorOptions;
@@ -53,13 +54,18 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
         }
         None => None,
     };
+    let options = job.selection.policy.targets.vendor(target.name);
+    let global = options.is_some_and(|o| o.global);
+    let anchor = options
+        .and_then(|o| o.anchor())
+        .map(|(after, rule)| Anchor { after, rule });
+    place(&mut plan, delta.as_mut(), anchor, global);
     if !reads.entries {
         plan.omit_entries();
         if let Some(d) = &mut delta {
             d.omit_entries();
         }
     }
-    let options = job.selection.policy.targets.vendor(target.name);
     let zones = |given: Option<&Vec<String>>, default: &str| match given.map(Vec::as_slice) {
         None | Some([]) => default.to_string(),
         Some([one]) => one.clone(),
@@ -86,6 +92,22 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
             remote: interfaces(options.and_then(|o| o.to_interfaces.as_ref())),
         },
         bindings: bindings(options),
+        global: global.then(|| GlobalZones {
+            local: options
+                .and_then(|o| o.from_zones.clone())
+                .unwrap_or_default(),
+            remote: options.and_then(|o| o.to_zones.clone()).unwrap_or_default(),
+        }),
+        log_start: options.and_then(|o| o.log_start),
+        log_end: options.and_then(|o| o.log_end),
+        placement: options
+            .and_then(|o| o.anchor())
+            .map(|(after, rule)| Placement {
+                position: if after { "after" } else { "before" },
+                rule: rule.to_string(),
+            }),
+        vdom: options.and_then(|o| o.vdom.clone()),
+        logtraffic: options.and_then(|o| o.logtraffic).map(|l| l.as_str()),
         limits: target.profile.by_label(),
         policy_id_base: FIRST_POLICY_ID,
         plan: PlanOut::from(plan),
@@ -123,6 +145,21 @@ pub struct VendorContext<'a> {
     /// bind_outbound`, `bind_inbound`), each ending in its `unmatched`
     /// entry; empty when none is bound.
     pub bindings: Vec<AsaBinding>,
+    /// Junos `global = true`: the zones global policies match; null for
+    /// policies of a zone pair (`zones`).
+    pub global: Option<GlobalZones>,
+    /// `log_start` (Junos `then log session-init`); null when unset.
+    pub log_start: Option<bool>,
+    /// `log_end` (Junos `then log session-close`); null when unset.
+    pub log_end: Option<bool>,
+    /// `placement = "before"` or `"after"` with its `placement_rule`; null
+    /// for the bottom of the list. Where each created policy goes is its
+    /// `place`.
+    pub placement: Option<Placement>,
+    /// FortiOS `vdom`: the VDOM the files go into; null when unset.
+    pub vdom: Option<String>,
+    /// FortiOS `logtraffic` (`all`, `utm` or `disable`); null when unset.
+    pub logtraffic: Option<&'static str>,
     /// The row's limits by their `tagwall targets` label, as templates look
     /// them up (`lookup limits "EDL entries per list"`).
     pub limits: BTreeMap<&'static str, usize>,
@@ -191,6 +228,26 @@ fn bindings(options: Option<&VendorOptions>) -> Vec<AsaBinding> {
         })
     })
     .collect()
+}
+
+/// The zones a Junos global policy matches (`match from-zone`, `match
+/// to-zone`): `[targets.junos] from_zones` and `to_zones` with `global =
+/// true`. An empty list (the key unset) matches any zone and writes no match.
+#[derive(Serialize)]
+pub struct GlobalZones {
+    /// The local side's zones (`from_zones`).
+    pub local: Vec<String>,
+    /// The zones Azure is reached through (`to_zones`).
+    pub remote: Vec<String>,
+}
+
+/// `placement = "before"` or `"after"` and `placement_rule`.
+#[derive(Serialize)]
+pub struct Placement {
+    /// `before` or `after`.
+    pub position: &'static str,
+    /// `placement_rule`: the admin's policy (a Junos name, a FortiOS id).
+    pub rule: String,
 }
 
 /// A [`Plan`] as the context holds it, field for field; templates walk its
@@ -285,6 +342,7 @@ mod tests {
             line: 2,
             before_in_direction: None,
             before_in_family: None,
+            place: None,
         }
     }
 

@@ -28,12 +28,14 @@
 //!
 //! The parts: [`plan`](mod@plan) (the types), [`build`](mod@build) (one
 //! release's plan), [`delta`] (between two plans), [`names`] (names, comments
-//! and policy ids) and [`context`](mod@context) (what the templates see).
+//! and policy ids), [`placement`] (where created policies go) and
+//! [`context`](mod@context) (what the templates see).
 
 pub mod build;
 pub mod context;
 pub mod delta;
 pub mod names;
+pub mod placement;
 pub mod plan;
 
 pub use build::plan;
@@ -41,8 +43,8 @@ pub use context::context;
 pub use delta::diff;
 pub use names::FIRST_POLICY_ID;
 pub use plan::{
-    AclLine, Delta, Edl, Entries, Entry, Families, Group, GroupChange, LocalSide, Plan, Policy,
-    PolicyChange, PortSpan, Service,
+    AclLine, Delta, Edl, Entries, Entry, Families, Group, GroupChange, LocalSide, Place, Plan,
+    Policy, PolicyChange, PortSpan, Service,
 };
 
 use crate::error::Error;

@@ -127,6 +127,10 @@ pub struct Entry {
     pub before_in_direction: Option<String>,
     /// Delta only: the same within the address family.
     pub before_in_family: Option<String>,
+    /// Where to move the entry once created (Junos `insert`), as its
+    /// target's `placement` and the entries that exist already decide;
+    /// none: where the device adds it.
+    pub place: Option<Place>,
 }
 
 /// One rule in one direction.
@@ -178,6 +182,23 @@ pub struct Policy {
     pub before: Option<String>,
     /// Delta only: its id.
     pub before_id: Option<u64>,
+    /// Where to move the policy once created (FortiOS `move`), as its
+    /// target's `placement` and the policies that exist already decide;
+    /// none: where the device adds it.
+    pub place: Option<Place>,
+}
+
+/// Where a created policy or entry goes: just before or after another.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Place {
+    /// `before` or `after`.
+    pub position: &'static str,
+    /// The other: one of tagwall's (an entry's or policy's `ident`), or the
+    /// target's `placement_rule`.
+    pub policy: String,
+    /// Its FortiOS policy id (tagwall's policy's `id`, or `placement_rule`
+    /// read as a number); null for an entry or a name.
+    pub id: Option<u64>,
 }
 
 /// An External Dynamic List: one rule's prefixes as a text file.
