@@ -22,6 +22,15 @@ pub use linux::{
     NftablesOptions, Unmatched,
 };
 
+/// The settings of the scheduled job (`[run]`).
+mod run;
+pub use run::RunSettings;
+
+/// The PAN-OS settings of `[targets.panos]` (logging, placement, vsys,
+/// Panorama device group) and their checks.
+mod panos;
+pub use panos::{Placement, Rulebase};
+
 /// The default policy, with its comments, as `tagwall init` writes it.
 pub const DEFAULT_POLICY_TOML: &str = include_str!("default_policy.toml");
 
@@ -41,66 +50,6 @@ pub struct Policy {
     /// Settings of the scheduled job (`[run]`); every one is also a flag.
     #[serde(default, skip_serializing_if = "RunSettings::is_empty")]
     pub run: RunSettings,
-}
-
-/// `[run]`: settings of `tagwall run`. A flag given on the command line wins.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunSettings {
-    /// `public`, `usgov` or `china`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<String>,
-    /// A details page or file URL (a mirror), or a local file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// State folder.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<std::path::PathBuf>,
-    /// Output folder.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub out: Option<std::path::PathBuf>,
-    /// Targets to render (all when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub targets: Option<Vec<String>>,
-    /// Largest share of a rule's addresses one release may remove, in percent (default 10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_removal_percent: Option<u32>,
-    /// Refuse releases older than this many days.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_age_days: Option<u32>,
-    /// Keep removed addresses this many days before removing them (default 0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grace_days: Option<u32>,
-    /// Command run after a change, given the change report's path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on_change: Option<String>,
-    /// Seconds to wait for another run to finish (default 60).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lock_timeout_seconds: Option<u64>,
-    /// Hosts besides download.microsoft.com that links and redirects may lead to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_hosts: Option<Vec<String>>,
-    /// A folder of templates that replace the built-in ones.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub templates: Option<std::path::PathBuf>,
-    /// PEM files of extra certificate authorities to trust.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca_certs: Option<Vec<std::path::PathBuf>>,
-    /// Plain http to hosts that are not loopback addresses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_http: Option<bool>,
-    /// Seconds one whole request may take.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_seconds: Option<u64>,
-    /// Retries after a failed attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retries: Option<u32>,
-}
-
-impl RunSettings {
-    fn is_empty(&self) -> bool {
-        *self == RunSettings::default()
-    }
 }
 
 /// Settings of individual targets, one table each.
@@ -169,14 +118,40 @@ pub struct VendorOptions {
     /// (default `any`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_interfaces: Option<Vec<String>>,
+    // PAN-OS (see `policy/panos.rs`; every one unset writes what it always did).
+    /// PAN-OS: the log forwarding profile of the rules (`log-setting`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_setting: Option<String>,
+    /// PAN-OS: log at session start (`log-start yes|no`; unset: not written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_start: Option<bool>,
+    /// PAN-OS: log at session end (`log-end yes|no`; unset: not written).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_end: Option<bool>,
+    /// PAN-OS: where new rules go in the rulebase (default `bottom`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement: Option<Placement>,
+    /// PAN-OS: the rule that `placement = "before"` or `"after"` names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub placement_rule: Option<String>,
+    /// PAN-OS: the virtual system everything goes into (`vsys2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vsys: Option<String>,
+    /// PAN-OS: the Panorama device group everything goes into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_group: Option<String>,
+    /// PAN-OS: Panorama's `pre` (default) or `post` rulebase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rulebase: Option<Rulebase>,
 }
 
 /// Longest zone name (PAN-OS allows 31 characters, Junos 63).
 const MAX_ZONE: usize = 31;
 
 impl VendorOptions {
-    /// Check the zones of target `name`.
+    /// Check the zones of target `name`, and its PAN-OS settings.
     fn check(&self, name: &str) -> std::result::Result<(), String> {
+        self.check_panos(name)?;
         for (key, zones) in [
             ("from_zones", &self.from_zones),
             ("to_zones", &self.to_zones),

@@ -416,6 +416,7 @@ impl<'a> Builder<'a> {
                 line: 0,
                 before: None,
                 before_id: None,
+                previous: None,
             };
             self.policies
                 .push((rule.priority, rule_index, dir_index, policy));
@@ -435,6 +436,10 @@ impl<'a> Builder<'a> {
         } = self;
         policies.sort_by_key(|(priority, rule, dir, _)| (*priority, *rule, *dir));
         plan.policies = policies.into_iter().map(|(_, _, _, p)| p).collect();
+        let mut previous = None;
+        for p in &mut plan.policies {
+            p.previous = previous.replace(p.ident.clone());
+        }
         resolve_policy_ids(&mut plan.policies);
         number_lines(&mut plan.policies);
         plan.entries = plan.policies.iter().map(|p| p.entries.len()).sum();

@@ -13,6 +13,8 @@ use super::internal;
 use super::names::FIRST_POLICY_ID;
 use super::plan::{Delta, Edl, Families, Group, LocalSide, Plan, Policy, Service};
 use crate::error::Result;
+use crate::policy::{Placement, Rulebase, VendorOptions};
+use crate::render::helpers::Quote;
 use crate::render::items::Items;
 use crate::render::profile::PlanReads;
 use crate::render::{Job, PlanHead, PolicyContext, Target, context_value};
@@ -84,6 +86,7 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
             local: interfaces(options.and_then(|o| o.from_interfaces.as_ref())),
             remote: interfaces(options.and_then(|o| o.to_interfaces.as_ref())),
         },
+        panos: Panos::of(options),
         limits: target.profile.by_label(),
         policy_id_base: FIRST_POLICY_ID,
         plan: PlanOut::from(plan),
@@ -117,6 +120,8 @@ pub struct VendorContext<'a> {
     pub zones: Zones,
     /// FortiOS: the interfaces rules go from and to.
     pub interfaces: Interfaces,
+    /// PAN-OS: where the statements go, the rules' logging and placement.
+    pub panos: Panos,
     /// The row's limits by their `tagwall targets` label, as templates look
     /// them up (`lookup limits "EDL entries per list"`).
     pub limits: BTreeMap<&'static str, usize>,
@@ -149,6 +154,82 @@ pub struct Interfaces {
     pub local: String,
     /// Those Azure is reached through (default `"any"`).
     pub remote: String,
+}
+
+/// Where PAN-OS statements go and what the rules carry besides what they
+/// match: `[targets.panos]` vsys, device_group and rulebase, log_setting,
+/// log_start and log_end, placement and placement_rule. Names with a space
+/// are quoted as the `panos` helper quotes.
+#[derive(Serialize)]
+pub struct Panos {
+    /// What follows `set`, `move` and `delete` before the kind of object:
+    /// empty on a firewall, `vsys vsys2 ` in a virtual system, `device-group
+    /// DG ` on Panorama.
+    pub path: String,
+    /// `rulebase`, or on Panorama `pre-rulebase` or `post-rulebase`.
+    pub rulebase: &'static str,
+    /// The log forwarding profile (`log-setting`); null: not written.
+    pub log_setting: Option<String>,
+    /// `yes` or `no` (`log-start`); null: not written.
+    pub log_start: Option<&'static str>,
+    /// `yes` or `no` (`log-end`); null: not written.
+    pub log_end: Option<&'static str>,
+    /// How the rules are moved into place; null for `bottom`, where PAN-OS
+    /// puts a new rule and nothing is moved.
+    pub placement: Option<PanosPlacement>,
+}
+
+/// How PAN-OS rules are moved into place, in their order: the first one
+/// `top`, `before` or `after` its rule, each next one `after` the one before
+/// it (its policy's `previous`), or with `before` each one before that rule.
+#[derive(Serialize)]
+pub struct PanosPlacement {
+    /// `top`, `before` or `after`.
+    pub position: &'static str,
+    /// The rule `before` and `after` name; else null.
+    pub rule: Option<String>,
+}
+
+impl Panos {
+    /// The PAN-OS part of the context from `[targets.panos]` (none: the
+    /// defaults, a firewall's rulebase as it always was).
+    fn of(options: Option<&VendorOptions>) -> Panos {
+        let name = |n: &String| {
+            if n.contains(' ') {
+                Quote::Panos.apply(n)
+            } else {
+                n.clone()
+            }
+        };
+        let yes_no = |b: Option<bool>| b.map(|b| if b { "yes" } else { "no" });
+        let o = options.cloned().unwrap_or_default();
+        let (path, rulebase) = match (&o.device_group, &o.vsys) {
+            (Some(group), _) => (
+                format!("device-group {} ", name(group)),
+                match o.rulebase.unwrap_or_default() {
+                    Rulebase::Pre => "pre-rulebase",
+                    Rulebase::Post => "post-rulebase",
+                },
+            ),
+            (None, Some(vsys)) => (format!("vsys {vsys} "), "rulebase"),
+            (None, None) => (String::new(), "rulebase"),
+        };
+        let placement = match o.placement.unwrap_or_default() {
+            Placement::Bottom => None,
+            p => Some(PanosPlacement {
+                position: p.as_str(),
+                rule: o.placement_rule.as_ref().map(name),
+            }),
+        };
+        Panos {
+            path,
+            rulebase,
+            log_setting: o.log_setting.as_ref().map(name),
+            log_start: yes_no(o.log_start),
+            log_end: yes_no(o.log_end),
+            placement,
+        }
+    }
 }
 
 /// A [`Plan`] as the context holds it, field for field; templates walk its

@@ -437,6 +437,7 @@ mod tests {
             line: 0,
             before: None,
             before_id: None,
+            previous: None,
         }
     }
 

@@ -153,6 +153,7 @@ mod tests {
             line: 0,
             before: None,
             before_id: None,
+            previous: None,
         };
         let top = FIRST_POLICY_ID + POLICY_ID_SPAN - 1;
         let mut ps = vec![p("b", top), p("a", top), p("c", 5 + FIRST_POLICY_ID)];

@@ -178,6 +178,9 @@ pub struct Policy {
     pub before: Option<String>,
     /// Delta only: its id.
     pub before_id: Option<u64>,
+    /// The policy just before it in priority order (none: the first), which
+    /// PAN-OS places it `after` to keep the policy's order.
+    pub previous: Option<String>,
 }
 
 /// An External Dynamic List: one rule's prefixes as a text file.
