@@ -1485,4 +1485,21 @@ fn panos_settings_are_refused_naming_the_key() {
         assert_eq!(o.status.code(), Some(2), "{table}: {}", text(&o).1);
         assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
     }
+    // Placed around one of its own rules: the policy cannot say where.
+    let own = policy_file(
+        dir.path(),
+        &panos_policy("placement = \"after\"\nplacement_rule = \"Web-in\""),
+    );
+    let o = run(
+        dir.path(),
+        &["build", "--policy", own.to_str().unwrap(), "--out", "own"],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o).1);
+    assert!(
+        text(&o)
+            .1
+            .contains("placement_rule \"Web-in\" is one of the policy's own rules"),
+        "{}",
+        text(&o).1
+    );
 }

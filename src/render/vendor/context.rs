@@ -9,9 +9,9 @@
 
 use super::build::{plan, plan_lenient};
 use super::delta::diff;
-use super::internal;
 use super::names::FIRST_POLICY_ID;
 use super::plan::{Delta, Edl, Families, Group, LocalSide, Plan, Policy, Service};
+use super::{internal, limit_error};
 use crate::error::Result;
 use crate::policy::{Placement, Rulebase, VendorOptions};
 use crate::render::helpers::Quote;
@@ -41,6 +41,19 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
         .vendor(target.name)
         .is_some_and(|v| v.objects_only);
     let mut plan = plan(job.selection, &job.provenance, target)?;
+    if let Some(o) = job.selection.policy.targets.vendor(target.name)
+        && let Some(rule) = &o.placement_rule
+        && plan.policies.iter().any(|p| &p.ident == rule)
+    {
+        // The device would refuse `move R before R`, and placing the rules
+        // around one of their own is no place at all.
+        return Err(limit_error(
+            target,
+            format!(
+                "placement_rule {rule:?} is one of the policy's own rules; name a rule of yours"
+            ),
+        ));
+    }
     if objects_only {
         plan.keep_objects_only();
     }
