@@ -30,6 +30,14 @@ pub use vendor::{
     AsaUnmatched, BindDirection, Binding, LOG_TARGETS, Logtraffic, PLACEMENT_TARGETS, Placement,
     VendorOptions,
 };
+/// The settings of the scheduled job (`[run]`).
+mod run;
+pub use run::RunSettings;
+
+/// The PAN-OS settings of `[targets.panos]` (logging, placement, vsys,
+/// Panorama device group) and their checks.
+mod panos;
+pub use panos::Rulebase;
 
 /// The default policy, with its comments, as `tagwall init` writes it.
 pub const DEFAULT_POLICY_TOML: &str = include_str!("default_policy.toml");
@@ -50,66 +58,6 @@ pub struct Policy {
     /// Settings of the scheduled job (`[run]`); every one is also a flag.
     #[serde(default, skip_serializing_if = "RunSettings::is_empty")]
     pub run: RunSettings,
-}
-
-/// `[run]`: settings of `tagwall run`. A flag given on the command line wins.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunSettings {
-    /// `public`, `usgov` or `china`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cloud: Option<String>,
-    /// A details page or file URL (a mirror), or a local file.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<String>,
-    /// State folder.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub state: Option<std::path::PathBuf>,
-    /// Output folder.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub out: Option<std::path::PathBuf>,
-    /// Targets to render (all when absent).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub targets: Option<Vec<String>>,
-    /// Largest share of a rule's addresses one release may remove, in percent (default 10).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_removal_percent: Option<u32>,
-    /// Refuse releases older than this many days.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub max_age_days: Option<u32>,
-    /// Keep removed addresses this many days before removing them (default 0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub grace_days: Option<u32>,
-    /// Command run after a change, given the change report's path.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on_change: Option<String>,
-    /// Seconds to wait for another run to finish (default 60).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lock_timeout_seconds: Option<u64>,
-    /// Hosts besides download.microsoft.com that links and redirects may lead to.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_hosts: Option<Vec<String>>,
-    /// A folder of templates that replace the built-in ones.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub templates: Option<std::path::PathBuf>,
-    /// PEM files of extra certificate authorities to trust.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ca_certs: Option<Vec<std::path::PathBuf>>,
-    /// Plain http to hosts that are not loopback addresses.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub allow_http: Option<bool>,
-    /// Seconds one whole request may take.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout_seconds: Option<u64>,
-    /// Retries after a failed attempt.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retries: Option<u32>,
-}
-
-impl RunSettings {
-    fn is_empty(&self) -> bool {
-        *self == RunSettings::default()
-    }
 }
 
 /// Settings of individual targets, one table each.

@@ -141,7 +141,12 @@ fn apply_all(target: &str, state: &mut State, files: &BTreeMap<String, String>, 
 }
 
 fn state_of(target: &str, files: &BTreeMap<String, String>) -> State {
-    let mut s = State::default();
+    state_from(&State::default(), target, files)
+}
+
+/// The full files applied to a device that holds `seed` already.
+fn state_from(seed: &State, target: &str, files: &BTreeMap<String, String>) -> State {
+    let mut s = seed.clone();
     apply_all(target, &mut s, files, full_files(target));
     s
 }
@@ -650,6 +655,19 @@ fn check_delta(dir: &Path, old: &Path, new: &Path, extra: &[String], targets: &[
     check_delta_on(dir, old, new, extra, targets, &|_| State::default());
 }
 
+/// [`check_delta`] on a device that holds `seed` before the first file (rules
+/// and objects of the admin's own).
+fn check_delta_from(
+    seed: &State,
+    dir: &Path,
+    old: &Path,
+    new: &Path,
+    extra: &[String],
+    targets: &[&str],
+) {
+    check_delta_on(dir, old, new, extra, targets, &|_| seed.clone());
+}
+
 /// [`check_delta`] on devices that hold `seed(target)` before tagwall's
 /// files (the admin's own policies).
 fn check_delta_on(
@@ -690,6 +708,10 @@ fn check_delta_on(
             "{t}: policies and their order"
         );
         assert_eq!(applied.prefix_lists, want.prefix_lists, "{t}: prefix lists");
+        assert_eq!(
+            applied.scopes, want.scopes,
+            "{t}: virtual systems and device groups"
+        );
         assert_eq!(
             applied.bindings, want.bindings,
             "{t}: access-group bindings"
@@ -1769,7 +1791,7 @@ fn junos_and_fortios_options_are_refused_where_they_do_not_apply() {
         ),
         (
             "[targets.cisco-asa]\nplacement = \"bottom\"",
-            "[targets.cisco-asa] placement: only fortios and junos take placement",
+            "[targets.cisco-asa] placement: only fortios, junos",
         ),
         (
             "[targets.panos]\nglobal = true",
@@ -1785,7 +1807,7 @@ fn junos_and_fortios_options_are_refused_where_they_do_not_apply() {
         ),
         (
             "[targets.fortios]\nlog_start = true",
-            "[targets.fortios] log_start: only junos takes log_start and log_end",
+            "[targets.fortios] log_start: only junos and panos take log_start and log_end",
         ),
         (
             "[targets.fortios]\nvdom = \"much-too-long\"",
@@ -1817,4 +1839,330 @@ fn junos_and_fortios_options_are_refused_where_they_do_not_apply() {
         assert_eq!(o.status.code(), Some(2), "{table}: {}", text(&o).1);
         assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
     }
+}
+
+// ------------------------------------------------------- PAN-OS placement
+
+/// The rich policy's PAN-OS rules, in its order.
+const RICH_PANOS_RULES: [&str; 7] = [
+    "Web",
+    "Web-in",
+    "Dns",
+    "Ping",
+    "BlockGermany",
+    "Mcr_Regions",
+    "AllTcp",
+];
+
+/// The rich policy with `[targets.panos]` set to `table`.
+fn panos_policy(table: &str) -> String {
+    format!("{RICH_POLICY}\n[targets.panos]\n{table}\n")
+}
+
+#[test]
+fn golden_panos_placed() {
+    let body = panos_policy(
+        "log_setting = \"Azure Logs\"\nlog_end = true\nplacement = \"before\"\n\
+         placement_rule = \"Deny All\"",
+    );
+    golden_of(Some(&body), "placed", &["panos"]);
+}
+
+#[test]
+fn golden_panos_panorama() {
+    let body = panos_policy(
+        "device_group = \"Azure-Hub\"\nrulebase = \"post\"\nplacement = \"top\"\nlog_start = false",
+    );
+    golden_of(Some(&body), "panorama", &["panos"]);
+}
+
+/// An admin's own rule, as a device holds it.
+fn admin_rule(name: &str) -> (String, sim::Attrs) {
+    let attrs = [
+        ("from", "any"),
+        ("to", "any"),
+        ("source", "any"),
+        ("destination", "any"),
+        ("application", "any"),
+        ("service", "any"),
+        ("action", "deny"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), [v.to_string()].into()))
+    .collect();
+    (name.to_string(), attrs)
+}
+
+/// A device whose `scope` (empty: the firewall itself) holds the admin's
+/// rules `rules` in `rulebase`, and the log forwarding profile `Azure Logs`.
+fn panos_seeded(scope: &str, rulebase: &str, rules: &[&str]) -> State {
+    let mut inner = State::default();
+    inner.profiles.insert("Azure Logs".into());
+    inner.policies.insert(
+        rulebase.into(),
+        rules.iter().map(|r| admin_rule(r)).collect(),
+    );
+    if scope.is_empty() {
+        return inner;
+    }
+    let mut state = State::default();
+    state.scopes.insert(scope.into(), inner);
+    state
+}
+
+/// The names of the rules in `rulebase` of `scope`, in order.
+fn rule_order(state: &State, scope: &str, rulebase: &str) -> Vec<String> {
+    let inner = if scope.is_empty() {
+        state
+    } else {
+        &state.scopes[scope]
+    };
+    inner.policies[rulebase]
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// Build the rich policy with `table` for releases 20250804 and 20250811
+/// (with `--previous`), apply the first full file and the delta to `seed`,
+/// and return the device and the new files; old full + delta must equal new
+/// full on the same device.
+fn panos_week(dir: &Path, table: &str, seed: &State) -> (State, BTreeMap<String, String>) {
+    let p = policy_file(dir, &panos_policy(table));
+    let extra = ["--policy".to_string(), p.to_string_lossy().into_owned()];
+    let (old, new) = (
+        fixture("public_20250804.json"),
+        fixture("public_20250811.json"),
+    );
+    check_delta_from(seed, dir, &old, &new, &extra, &["panos"]);
+    let (old_files, new_files) = (
+        files(&dir.join("old"), "panos"),
+        files(&dir.join("new"), "panos"),
+    );
+    let mut device = state_from(seed, "panos", &old_files);
+    apply_all("panos", &mut device, &new_files, delta_files("panos"));
+    (device, new_files)
+}
+
+#[test]
+fn panos_rules_land_in_place_in_a_vsys_and_keep_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let scope = "vsys vsys2";
+    let seed = panos_seeded(scope, "rulebase", &["Admin Allow", "Deny All"]);
+    let table = "vsys = \"vsys2\"\nlog_setting = \"Azure Logs\"\nlog_start = false\nlog_end = true\n\
+                 placement = \"before\"\nplacement_rule = \"Deny All\"";
+    let (device, files) = panos_week(dir.path(), table, &seed);
+    let mut want = vec!["Admin Allow".to_string()];
+    want.extend(RICH_PANOS_RULES.map(String::from));
+    want.push("Deny All".into());
+    assert_eq!(rule_order(&device, scope, "rulebase"), want);
+    // Everything went into the virtual system, nothing to the firewall's own.
+    assert!(device.addresses.is_empty() && device.policies.is_empty());
+    let inner = &device.scopes[scope];
+    assert!(!inner.groups.is_empty() && !inner.services.is_empty());
+    for (name, attrs) in &inner.policies["rulebase"] {
+        let get = |k: &str| attrs.get(k).map(|v| v.iter().cloned().collect::<Vec<_>>());
+        if name.starts_with("Admin") || name == "Deny All" {
+            assert_eq!(get("log-setting"), None, "{name}");
+            continue;
+        }
+        assert_eq!(
+            get("log-setting"),
+            Some(vec!["Azure Logs".into()]),
+            "{name}"
+        );
+        assert_eq!(get("log-start"), Some(vec!["no".into()]), "{name}");
+        assert_eq!(get("log-end"), Some(vec!["yes".into()]), "{name}");
+    }
+    let full = &files["panos.set"];
+    assert!(
+        full.contains("set vsys vsys2 rulebase security rules Web log-setting \"Azure Logs\"\n"),
+        "{full}"
+    );
+    assert!(
+        full.contains("move vsys vsys2 rulebase security rules AllTcp before \"Deny All\"\n"),
+        "{full}"
+    );
+    assert!(full.lines().all(|l| l.starts_with("set vsys vsys2 ")
+        || l.starts_with("move vsys vsys2 rulebase ")));
+}
+
+#[test]
+fn panos_rules_go_to_the_top_of_a_device_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let scope = "device-group Azure-Hub";
+    let seed = panos_seeded(scope, "pre-rulebase", &["Deny All"]);
+    let table = "device_group = \"Azure-Hub\"\nplacement = \"top\"";
+    let (device, files) = panos_week(dir.path(), table, &seed);
+    let mut want: Vec<String> = RICH_PANOS_RULES.map(String::from).into();
+    want.push("Deny All".into());
+    assert_eq!(rule_order(&device, scope, "pre-rulebase"), want);
+    let full = &files["panos.set"];
+    assert!(
+        full.contains("move device-group Azure-Hub pre-rulebase security rules Web top\n"),
+        "{full}"
+    );
+    assert!(
+        full.contains("move device-group Azure-Hub pre-rulebase security rules Web-in after Web\n"),
+        "{full}"
+    );
+    assert!(!full.contains("log-"), "{full}");
+}
+
+/// Rules that a delta creates are placed as the full file places them: a
+/// new first rule before the next existing one, a new last rule after the
+/// one before it, and a new rule with no other left where `placement` says.
+#[test]
+fn panos_delta_places_new_rules_like_the_full_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = synthetic(dir.path());
+    let late = "\n[[rule]]\nname = \"Late\"\ntags = [\"New\"]\nprotocol = \"udp\"\nports = [123]\n\
+                priority = 105\n";
+    let cases = [
+        // Fresh is new and first, Late new and last; Block goes.
+        (
+            format!("{SYNTHETIC_POLICY}{late}"),
+            "placement = \"top\"",
+            vec!["Admin A"],
+            vec!["Fresh", "Web", "Web-in", "Dns", "Ping", "Late", "Admin A"],
+        ),
+        (
+            format!("{SYNTHETIC_POLICY}{late}"),
+            "placement = \"before\"\nplacement_rule = \"Admin B\"",
+            vec!["Admin A", "Admin B"],
+            vec![
+                "Admin A", "Fresh", "Web", "Web-in", "Dns", "Ping", "Late", "Admin B",
+            ],
+        ),
+        // Block is all the old release has, Fresh all the new one has.
+        (
+            SYNTHETIC_POLICY
+                .split("[[rule]]")
+                .enumerate()
+                .filter(|(i, _)| [0, 1, 5].contains(i))
+                .map(|(_, r)| r)
+                .collect::<Vec<_>>()
+                .join("[[rule]]"),
+            "placement = \"after\"\nplacement_rule = \"Admin A\"",
+            vec!["Admin A", "Admin B"],
+            vec!["Admin A", "Fresh", "Admin B"],
+        ),
+    ];
+    for (i, (body, table, admin, want)) in cases.into_iter().enumerate() {
+        let sub = dir.path().join(format!("case{i}"));
+        fs::create_dir_all(&sub).unwrap();
+        let p = policy_file(&sub, &format!("{body}\n[targets.panos]\n{table}\n"));
+        let extra = ["--policy".to_string(), p.to_string_lossy().into_owned()];
+        let seed = panos_seeded("", "rulebase", &admin);
+        check_delta_from(&seed, &sub, &old, &new, &extra, &["panos"]);
+        let mut device = state_from(&seed, "panos", &files(&sub.join("old"), "panos"));
+        let new_files = files(&sub.join("new"), "panos");
+        apply_all("panos", &mut device, &new_files, delta_files("panos"));
+        assert_eq!(rule_order(&device, "", "rulebase"), want, "{table}");
+        assert!(new_files["panos-delta.set"].contains("move rulebase security rules Fresh "));
+    }
+}
+
+#[test]
+fn the_simulated_firewall_refuses_a_move_relative_to_a_missing_rule() {
+    let mut state = panos_seeded("", "rulebase", &["Admin A"]);
+    let moved = std::panic::catch_unwind(move || {
+        sim::panos(
+            &mut state,
+            "move rulebase security rules Admin A before Nowhere\n",
+        )
+    });
+    assert!(moved.is_err());
+}
+
+#[test]
+fn panos_settings_are_refused_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (table, want) in [
+        (
+            "[targets.panos]\nplacement_rule = \"Deny All\"",
+            "placement_rule: only placement = \"before\" or \"after\"",
+        ),
+        (
+            "[targets.panos]\nplacement = \"top\"\nplacement_rule = \"Deny All\"",
+            "placement_rule: only placement",
+        ),
+        (
+            "[targets.panos]\nplacement = \"before\"",
+            "placement: \"before\" needs placement_rule",
+        ),
+        (
+            "[targets.panos]\nplacement = \"middle\"",
+            "unknown variant `middle`",
+        ),
+        (
+            "[targets.panos]\nrulebase = \"post\"",
+            "rulebase: pre and post rulebases are Panorama's",
+        ),
+        (
+            "[targets.panos]\nvsys = \"vsys2\"\ndevice_group = \"DG\"",
+            "vsys: give vsys (a firewall) or device_group (Panorama), not both",
+        ),
+        (
+            "[targets.panos]\nvsys = \"vsys0\"",
+            "vsys: \"vsys0\" must be",
+        ),
+        (
+            "[targets.panos]\nvsys = \"shared\"",
+            "vsys: \"shared\" must be",
+        ),
+        (
+            "[targets.panos]\ndevice_group = \"a-device-group-of-32-characters!\"",
+            "device_group: \"a-device-group-of-32-characters!\" must be",
+        ),
+        (
+            "[targets.panos]\ndevice_group = \"thirty-two-characters-long-group\"",
+            "up to 30 letters",
+        ),
+        (
+            "[targets.panos]\nlog_setting = \"Logs\\\"; delete\"",
+            "log_setting: \"Logs\\\"; delete\" must be",
+        ),
+        (
+            "[targets.panos]\nplacement = \"after\"\nplacement_rule = \"a;b\"",
+            "placement_rule: \"a;b\" must be",
+        ),
+        (
+            "[targets.panos]\nobjects_only = true\nlog_end = true",
+            "log_end: objects_only writes no rule",
+        ),
+        (
+            "[targets.junos]\nlog_setting = \"Logs\"",
+            "[targets.junos] log_setting: only panos takes it",
+        ),
+        (
+            "[targets.fortios]\nvsys = \"vsys2\"",
+            "[targets.fortios] vsys: only panos takes it",
+        ),
+    ] {
+        let bad = policy_file(dir.path(), &format!("{RICH_POLICY}\n{table}\n"));
+        let o = run(
+            dir.path(),
+            &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
+        );
+        assert_eq!(o.status.code(), Some(2), "{table}: {}", text(&o).1);
+        assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
+    }
+    // Placed around one of its own rules: the policy cannot say where.
+    let own = policy_file(
+        dir.path(),
+        &panos_policy("placement = \"after\"\nplacement_rule = \"Web-in\""),
+    );
+    let o = run(
+        dir.path(),
+        &["build", "--policy", own.to_str().unwrap(), "--out", "own"],
+    );
+    assert_eq!(o.status.code(), Some(3), "{}", text(&o).1);
+    assert!(
+        text(&o)
+            .1
+            .contains("placement_rule \"Web-in\" is one of the policy's own rules"),
+        "{}",
+        text(&o).1
+    );
 }

@@ -3,6 +3,7 @@
 //! several take (zones, logging, placement), keys of one; and the checks
 //! that refuse a key on a target that does not take it, naming the key.
 
+use super::panos::Rulebase;
 use serde::{Deserialize, Serialize};
 
 /// `[targets.<vendor>]` for PAN-OS, FortiOS, Cisco ASA, Junos and RouterOS.
@@ -26,21 +27,23 @@ pub struct VendorOptions {
     /// `untrust`); outbound rules go to them, inbound rules from them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_zones: Option<Vec<String>>,
-    /// Junos (targets in [`LOG_TARGETS`]): log each session's start
-    /// (`then log session-init`). Written only when set.
+    /// Junos and PAN-OS (targets in [`LOG_TARGETS`]): log each session's
+    /// start (`then log session-init`, `log-start yes|no`). Written only
+    /// when set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_start: Option<bool>,
-    /// Junos (targets in [`LOG_TARGETS`]): log each session's end
-    /// (`then log session-close`). Written only when set.
+    /// Junos and PAN-OS (targets in [`LOG_TARGETS`]): log each session's
+    /// end (`then log session-close`, `log-end yes|no`). Written only when
+    /// set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_end: Option<bool>,
-    /// FortiOS and Junos (targets in [`PLACEMENT_TARGETS`]): where
+    /// FortiOS, Junos and PAN-OS (targets in [`PLACEMENT_TARGETS`]): where
     /// tagwall's policies go in the device's list (default `bottom`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
     /// With `placement = "before"` or `"after"`: the admin's policy that
-    /// tagwall's go before or after (a Junos policy name, a FortiOS policy
-    /// id).
+    /// tagwall's go before or after (a Junos or PAN-OS rule name, a FortiOS
+    /// policy id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_rule: Option<String>,
 
@@ -68,6 +71,21 @@ pub struct VendorOptions {
     /// policies of one zone pair.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub global: bool,
+
+    // ------------------------------------------------------------- PAN-OS
+    // (see `policy/panos.rs`; every one unset writes what it always did)
+    /// PAN-OS: the log forwarding profile of the rules (`log-setting`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_setting: Option<String>,
+    /// PAN-OS: the virtual system everything goes into (`vsys2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vsys: Option<String>,
+    /// PAN-OS: the Panorama device group everything goes into.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_group: Option<String>,
+    /// PAN-OS: Panorama's `pre` (default) or `post` rulebase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rulebase: Option<Rulebase>,
 
     // ---------------------------------------------------------- Cisco ASA
     /// Cisco ASA: bind `tagwall-outbound` with `access-group` (usually
@@ -158,6 +176,11 @@ pub enum Placement {
 }
 
 impl Placement {
+    /// True for `before` and `after`, which name a rule.
+    pub fn names_a_rule(self) -> bool {
+        matches!(self, Placement::Before | Placement::After)
+    }
+
     /// `bottom`, `top`, `before` or `after`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -193,9 +216,9 @@ impl Logtraffic {
 }
 
 /// The targets that take `log_start` and `log_end`.
-pub const LOG_TARGETS: &[&str] = &["junos"];
+pub const LOG_TARGETS: &[&str] = &["junos", "panos"];
 /// The targets that take `placement` and `placement_rule`.
-pub const PLACEMENT_TARGETS: &[&str] = &["fortios", "junos"];
+pub const PLACEMENT_TARGETS: &[&str] = &["fortios", "junos", "panos"];
 
 /// Longest zone name (PAN-OS allows 31 characters, Junos 63).
 const MAX_ZONE: usize = 31;
@@ -234,6 +257,7 @@ impl VendorOptions {
         self.check_zones(name)?;
         self.check_logging(name)?;
         self.check_placement(name)?;
+        self.check_panos(name)?;
         self.check_junos(name)?;
         self.check_fortios(name)?;
         self.check_bindings(name)
@@ -391,6 +415,11 @@ impl VendorOptions {
                     and_list(PLACEMENT_TARGETS)
                 ));
             }
+        }
+        if name == "panos" {
+            // PAN-OS moves to the top too, and its rule names take spaces:
+            // checked with its other keys.
+            return Ok(());
         }
         let placement = self.placement.unwrap_or_default();
         let what = if name == "fortios" {

@@ -114,6 +114,7 @@ pub static PARTIALS: &[(&str, &str)] = &[
     ("iptables/filter.rules", template!("iptables/filter.rules")),
     ("panos/group", template!("panos/group")),
     ("panos/policy", template!("panos/policy")),
+    ("panos/move", template!("panos/move")),
     ("fortios/group", template!("fortios/group")),
     ("fortios/policy", template!("fortios/policy")),
     ("cisco-asa/group", template!("cisco-asa/group")),

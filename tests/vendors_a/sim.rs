@@ -33,6 +33,12 @@ pub struct State {
     /// FortiOS: the VDOM whose objects this is (none: a device without
     /// VDOMs). Statements of another VDOM, or outside one, do not see them.
     pub vdom: Option<String>,
+    /// PAN-OS log forwarding profiles the device holds (a test seeds them).
+    pub profiles: BTreeSet<String>,
+    /// PAN-OS: the objects and rules of each virtual system (`vsys vsys2`)
+    /// and Panorama device group (`device-group DG`), apart from the
+    /// firewall's own and from each other.
+    pub scopes: BTreeMap<String, State>,
 }
 
 impl State {
@@ -87,6 +93,13 @@ impl State {
     }
 
     fn move_before(&mut self, container: &str, name: &str, before: &str) {
+        self.move_to(container, name, "before", Some(before));
+    }
+
+    /// Move policy `name` to the `top` or `bottom` of its container, or
+    /// `before` or `after` policy `other`; either missing is an error, as on
+    /// a device.
+    fn move_to(&mut self, container: &str, name: &str, to: &str, other: Option<&str>) {
         let list = self
             .policies
             .get_mut(container)
@@ -96,10 +109,20 @@ impl State {
             .position(|(n, _)| n == name)
             .unwrap_or_else(|| panic!("move: no {name}"));
         let item = list.remove(i);
-        let j = list
-            .iter()
-            .position(|(n, _)| n == before)
-            .unwrap_or_else(|| panic!("move: no {before}"));
+        let at = |list: &Vec<(String, Attrs)>, other: Option<&str>| {
+            let other = other.unwrap_or_else(|| panic!("move {name} {to}: which rule?"));
+            assert_ne!(other, name, "move {name} relative to itself");
+            list.iter()
+                .position(|(n, _)| n == other)
+                .unwrap_or_else(|| panic!("move: no {other}"))
+        };
+        let j = match to {
+            "top" => 0,
+            "bottom" => list.len(),
+            "before" => at(list, other),
+            "after" => at(list, other) + 1,
+            _ => panic!("move {name}: unknown position {to}"),
+        };
         list.insert(j, item);
     }
 
@@ -190,6 +213,7 @@ impl State {
                 self.addresses.contains_key(&r)
                     || self.groups.contains_key(&r)
                     || self.services.contains_key(&r)
+                    || self.profiles.contains(&r)
                     || known.contains(&r.as_str())
                     || r.starts_with("@"),
                 "a policy refers to unknown {r}"
@@ -255,79 +279,136 @@ fn w(v: &[String]) -> Vec<&str> {
 
 // ---------------------------------------------------------------- PAN-OS
 
+/// Apply PAN-OS set commands. A statement goes to the firewall's own
+/// configuration, or after `vsys NAME` to that virtual system and after
+/// `device-group NAME` to that Panorama device group (its `pre-rulebase` and
+/// `post-rulebase`; a firewall has one `rulebase`), each holding its own
+/// objects and rules.
 pub fn panos(state: &mut State, text: &str) {
     for line in text.lines() {
         let v = words(line);
         let t = w(&v);
-        match t.as_slice() {
-            ["set", "address", name, "ip-netmask", p] => {
-                let p = prefix(p);
-                if let Some(old) = state.addresses.insert(name.to_string(), p) {
-                    assert_eq!(old, p, "{name} redefined");
+        let (verb, rest) = t
+            .split_first()
+            .unwrap_or_else(|| panic!("PAN-OS: empty line"));
+        let (scope, rest, rulebases): (_, _, &[&str]) = match rest {
+            ["vsys", name, rest @ ..] => {
+                let n = name.strip_prefix("vsys").unwrap_or("");
+                assert!(
+                    !n.is_empty() && !n.starts_with('0') && n.chars().all(|c| c.is_ascii_digit()),
+                    "PAN-OS: no virtual system {name}: {line:?}"
+                );
+                (Some(format!("vsys {name}")), rest, &["rulebase"])
+            }
+            ["device-group", name, rest @ ..] => (
+                Some(format!("device-group {name}")),
+                rest,
+                &["pre-rulebase", "post-rulebase"],
+            ),
+            rest => (None, rest, &["rulebase"]),
+        };
+        let st = match scope {
+            Some(scope) => state.scopes.entry(scope).or_default(),
+            None => &mut *state,
+        };
+        panos_statement(st, verb, rest, rulebases, line);
+    }
+    panos_check(state);
+    for scope in state.scopes.values() {
+        panos_check(scope);
+    }
+}
+
+/// One statement, `verb` and the words after the scope.
+fn panos_statement(state: &mut State, verb: &str, rest: &[&str], rulebases: &[&str], line: &str) {
+    let rb = |name: &str| -> String {
+        assert!(
+            rulebases.contains(&name),
+            "PAN-OS: no {name} here (only {rulebases:?}): {line:?}"
+        );
+        name.to_string()
+    };
+    match (verb, rest) {
+        ("set", ["address", name, "ip-netmask", p]) => {
+            let p = prefix(p);
+            if let Some(old) = state.addresses.insert(name.to_string(), p) {
+                assert_eq!(old, p, "{name} redefined");
+            }
+        }
+        ("set", ["service", name, "protocol", proto, "port", ports]) => {
+            state
+                .services
+                .insert(name.to_string(), [format!("{proto} {ports}")].into());
+        }
+        ("set", ["address-group", _, "description", _]) => {}
+        ("set", ["address-group", g, "static", m]) => {
+            assert!(state.addresses.contains_key(*m), "{g}: unknown member {m}");
+            state
+                .groups
+                .entry(g.to_string())
+                .or_default()
+                .insert(m.to_string());
+        }
+        ("set", [base, "security", "rules", r, key, value]) => {
+            let attrs = state.policy_mut(&rb(base), r);
+            match *key {
+                "description" => {}
+                "source" | "destination" | "application" => {
+                    attrs
+                        .entry(key.to_string())
+                        .or_default()
+                        .insert(value.to_string());
                 }
-            }
-            ["set", "service", name, "protocol", proto, "port", ports] => {
-                state
-                    .services
-                    .insert(name.to_string(), [format!("{proto} {ports}")].into());
-            }
-            ["set", "address-group", _, "description", _] => {}
-            ["set", "address-group", g, "static", m] => {
-                assert!(state.addresses.contains_key(*m), "{g}: unknown member {m}");
-                state
-                    .groups
-                    .entry(g.to_string())
-                    .or_default()
-                    .insert(m.to_string());
-            }
-            ["set", "rulebase", "security", "rules", r, key, value] => {
-                let attrs = state.policy_mut("rulebase", r);
-                match *key {
-                    "description" => {}
-                    "source" | "destination" | "application" => {
-                        attrs
-                            .entry(key.to_string())
-                            .or_default()
-                            .insert(value.to_string());
-                    }
-                    "from" | "to" | "service" | "action" => {
-                        attrs.insert(key.to_string(), [value.to_string()].into());
-                    }
-                    _ => panic!("unknown rule attribute: {line}"),
+                "log-start" | "log-end" if !matches!(*value, "yes" | "no") => {
+                    panic!("{key} takes yes or no: {line:?}")
                 }
+                "from" | "to" | "service" | "action" | "log-setting" | "log-start" | "log-end" => {
+                    attrs.insert(key.to_string(), [value.to_string()].into());
+                }
+                _ => panic!("unknown rule attribute: {line:?}"),
             }
-            ["move", "rulebase", "security", "rules", r, "before", s] => {
-                state.move_before("rulebase", r, s)
-            }
-            ["delete", "address", name] => state.delete_address(name),
-            ["delete", "address-group", g] => state.delete_group(g),
-            ["delete", "address-group", g, "static", m] => state.remove_member(g, m),
-            ["delete", "rulebase", "security", "rules", r] => state.remove_policy("rulebase", r),
+        }
+        ("move", [base, "security", "rules", r, to @ ("top" | "bottom")]) => {
+            state.move_to(&rb(base), r, to, None)
+        }
+        ("move", [base, "security", "rules", r, to @ ("before" | "after"), s]) => {
+            state.move_to(&rb(base), r, to, Some(s))
+        }
+        ("delete", ["address", name]) => state.delete_address(name),
+        ("delete", ["address-group", g]) => state.delete_group(g),
+        ("delete", ["address-group", g, "static", m]) => state.remove_member(g, m),
+        ("delete", [base, "security", "rules", r]) => state.remove_policy(&rb(base), r),
+        (
+            "delete",
             [
-                "delete",
-                "rulebase",
+                base,
                 "security",
                 "rules",
                 r,
                 key @ ("source" | "destination"),
                 value,
-            ] => {
-                let attrs = state.policy_mut("rulebase", r);
-                assert!(
-                    attrs.get_mut(*key).unwrap().remove(*value),
-                    "{r} has no {key} {value}"
-                );
-            }
-            ["delete", "service", s] => {
-                assert!(
-                    !state.referenced().contains(*s),
-                    "service {s} deleted in use"
-                );
-                state.services.remove(*s).unwrap();
-            }
-            _ => panic!("PAN-OS: unknown statement: {line:?}"),
+            ],
+        ) => {
+            let attrs = state.policy_mut(&rb(base), r);
+            assert!(
+                attrs.get_mut(*key).unwrap().remove(*value),
+                "{r} has no {key} {value}"
+            );
         }
+        ("delete", ["service", s]) => {
+            assert!(
+                !state.referenced().contains(*s),
+                "service {s} deleted in use"
+            );
+            state.services.remove(*s).unwrap();
+        }
+        _ => panic!("PAN-OS: unknown statement: {line:?}"),
     }
+}
+
+/// What a commit checks: every reference resolves (a log forwarding profile
+/// too), and every rule has what a security rule needs.
+fn panos_check(state: &State) {
     state.check(&[
         "any",
         "trust",
@@ -337,8 +418,10 @@ pub fn panos(state: &mut State, text: &str) {
         "icmp",
         "ipv6-icmp",
         "application-default",
+        "yes",
+        "no",
     ]);
-    for (r, attrs) in state.policies.get("rulebase").into_iter().flatten() {
+    for (r, attrs) in state.policies.values().flatten() {
         for key in [
             "from",
             "to",

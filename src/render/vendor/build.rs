@@ -418,6 +418,7 @@ impl<'a> Builder<'a> {
                 before: None,
                 before_id: None,
                 place: None,
+                previous: None,
             };
             self.policies
                 .push((rule.priority, rule_index, dir_index, policy));
@@ -437,6 +438,10 @@ impl<'a> Builder<'a> {
         } = self;
         policies.sort_by_key(|(priority, rule, dir, _)| (*priority, *rule, *dir));
         plan.policies = policies.into_iter().map(|(_, _, _, p)| p).collect();
+        let mut previous = None;
+        for p in &mut plan.policies {
+            p.previous = previous.replace(p.ident.clone());
+        }
         resolve_policy_ids(&mut plan.policies);
         number_lines(&mut plan.policies);
         plan.entries = plan.policies.iter().map(|p| p.entries.len()).sum();

@@ -9,12 +9,13 @@
 
 use super::build::{plan, plan_lenient};
 use super::delta::diff;
-use super::internal;
 use super::names::FIRST_POLICY_ID;
 use super::placement::{Anchor, place};
 use super::plan::{Delta, Edl, Families, Group, LocalSide, Plan, Policy, Service};
+use super::{internal, limit_error};
 use crate::error::Result;
-use crate::policy::VendorOptions;
+use crate::policy::{self, Rulebase, VendorOptions};
+use crate::render::helpers::Quote;
 use crate::render::items::Items;
 use crate::render::profile::PlanReads;
 use crate::render::{Job, PlanHead, PolicyContext, Target, context_value};
@@ -41,6 +42,19 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
         .vendor(target.name)
         .is_some_and(|v| v.objects_only);
     let mut plan = plan(job.selection, &job.provenance, target)?;
+    if let Some(o) = job.selection.policy.targets.vendor(target.name)
+        && let Some(rule) = &o.placement_rule
+        && plan.policies.iter().any(|p| &p.ident == rule)
+    {
+        // The device would refuse `move R before R`, and placing the rules
+        // around one of their own is no place at all.
+        return Err(limit_error(
+            target,
+            format!(
+                "placement_rule {rule:?} is one of the policy's own rules; name a rule of yours"
+            ),
+        ));
+    }
     if objects_only {
         plan.keep_objects_only();
     }
@@ -108,6 +122,7 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
             }),
         vdom: options.and_then(|o| o.vdom.clone()),
         logtraffic: options.and_then(|o| o.logtraffic).map(|l| l.as_str()),
+        panos: Panos::of(options),
         limits: target.profile.by_label(),
         policy_id_base: FIRST_POLICY_ID,
         plan: PlanOut::from(plan),
@@ -160,6 +175,8 @@ pub struct VendorContext<'a> {
     pub vdom: Option<String>,
     /// FortiOS `logtraffic` (`all`, `utm` or `disable`); null when unset.
     pub logtraffic: Option<&'static str>,
+    /// PAN-OS: where the statements go, the rules' logging and placement.
+    pub panos: Panos,
     /// The row's limits by their `tagwall targets` label, as templates look
     /// them up (`lookup limits "EDL entries per list"`).
     pub limits: BTreeMap<&'static str, usize>,
@@ -248,6 +265,82 @@ pub struct Placement {
     pub position: &'static str,
     /// `placement_rule`: the admin's policy (a Junos name, a FortiOS id).
     pub rule: String,
+}
+
+/// Where PAN-OS statements go and what the rules carry besides what they
+/// match: `[targets.panos]` vsys, device_group and rulebase, log_setting,
+/// log_start and log_end, placement and placement_rule. Names with a space
+/// are quoted as the `panos` helper quotes.
+#[derive(Serialize)]
+pub struct Panos {
+    /// What follows `set`, `move` and `delete` before the kind of object:
+    /// empty on a firewall, `vsys vsys2 ` in a virtual system, `device-group
+    /// DG ` on Panorama.
+    pub path: String,
+    /// `rulebase`, or on Panorama `pre-rulebase` or `post-rulebase`.
+    pub rulebase: &'static str,
+    /// The log forwarding profile (`log-setting`); null: not written.
+    pub log_setting: Option<String>,
+    /// `yes` or `no` (`log-start`); null: not written.
+    pub log_start: Option<&'static str>,
+    /// `yes` or `no` (`log-end`); null: not written.
+    pub log_end: Option<&'static str>,
+    /// How the rules are moved into place; null for `bottom`, where PAN-OS
+    /// puts a new rule and nothing is moved.
+    pub placement: Option<PanosPlacement>,
+}
+
+/// How PAN-OS rules are moved into place, in their order: the first one
+/// `top`, `before` or `after` its rule, each next one `after` the one before
+/// it (its policy's `previous`), or with `before` each one before that rule.
+#[derive(Serialize)]
+pub struct PanosPlacement {
+    /// `top`, `before` or `after`.
+    pub position: &'static str,
+    /// The rule `before` and `after` name; else null.
+    pub rule: Option<String>,
+}
+
+impl Panos {
+    /// The PAN-OS part of the context from `[targets.panos]` (none: the
+    /// defaults, a firewall's rulebase as it always was).
+    fn of(options: Option<&VendorOptions>) -> Panos {
+        let name = |n: &String| {
+            if n.contains(' ') {
+                Quote::Panos.apply(n)
+            } else {
+                n.clone()
+            }
+        };
+        let yes_no = |b: Option<bool>| b.map(|b| if b { "yes" } else { "no" });
+        let o = options.cloned().unwrap_or_default();
+        let (path, rulebase) = match (&o.device_group, &o.vsys) {
+            (Some(group), _) => (
+                format!("device-group {} ", name(group)),
+                match o.rulebase.unwrap_or_default() {
+                    Rulebase::Pre => "pre-rulebase",
+                    Rulebase::Post => "post-rulebase",
+                },
+            ),
+            (None, Some(vsys)) => (format!("vsys {vsys} "), "rulebase"),
+            (None, None) => (String::new(), "rulebase"),
+        };
+        let placement = match o.placement.unwrap_or_default() {
+            policy::Placement::Bottom => None,
+            p => Some(PanosPlacement {
+                position: p.as_str(),
+                rule: o.placement_rule.as_ref().map(name),
+            }),
+        };
+        Panos {
+            path,
+            rulebase,
+            log_setting: o.log_setting.as_ref().map(name),
+            log_start: yes_no(o.log_start),
+            log_end: yes_no(o.log_end),
+            placement,
+        }
+    }
 }
 
 /// A [`Plan`] as the context holds it, field for field; templates walk its

@@ -438,6 +438,7 @@ mod tests {
             before: None,
             before_id: None,
             place: None,
+            previous: None,
         }
     }
 

@@ -154,6 +154,7 @@ mod tests {
             before: None,
             before_id: None,
             place: None,
+            previous: None,
         };
         let top = FIRST_POLICY_ID + POLICY_ID_SPAN - 1;
         let mut ps = vec![p("b", top), p("a", top), p("c", 5 + FIRST_POLICY_ID)];

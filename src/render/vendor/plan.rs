@@ -186,6 +186,9 @@ pub struct Policy {
     /// target's `placement` and the policies that exist already decide;
     /// none: where the device adds it.
     pub place: Option<Place>,
+    /// The policy just before it in priority order (none: the first), which
+    /// PAN-OS places it `after` to keep the policy's order.
+    pub previous: Option<String>,
 }
 
 /// Where a created policy or entry goes: just before or after another.
