@@ -1495,6 +1495,7 @@ fn golden_fortios_vdom() {
 fn lists_of(target: &str, options: &str) -> Vec<String> {
     match target {
         "fortios" => vec!["policy".into()],
+        "mikrotik" => vec!["ip forward".into(), "ipv6 forward".into()],
         _ if options.contains("global = true") => vec!["global".into()],
         _ => vec!["trust>untrust".into(), "untrust>trust".into()],
     }
@@ -1509,6 +1510,7 @@ fn seeded(target: &str, options: &str) -> State {
             ["5", "7"],
             vec![("srcaddr", "all"), ("dstaddr", "all"), ("action", "@deny")],
         ),
+        "mikrotik" => (["admin-first", "admin-last"], vec![("action", "@drop")]),
         _ => (
             ["admin-first", "admin-last"],
             vec![
@@ -1624,6 +1626,10 @@ fn placement_holds(target: &str, options: &str) {
             match t.as_slice() {
                 ["move", p, ..] => Some(*p),
                 ["insert", .., "policy", p, "before" | "after", "policy", _] => Some(*p),
+                ["add", ..] if l.contains(" place-before=") => l
+                    .split_once("comment=\"")
+                    .and_then(|(_, c)| c.split_once('"'))
+                    .map(|(c, _)| c),
                 _ => None,
             }
         })
@@ -1650,6 +1656,14 @@ fn junos_placement_keeps_the_admins_policies_in_place() {
     ] {
         placement_holds("junos", &options);
     }
+}
+
+#[test]
+fn mikrotik_placement_keeps_the_admins_rules_in_place() {
+    placement_holds(
+        "mikrotik",
+        "\n[targets.mikrotik]\nplacement = \"before\"\nplacement_rule = \"admin-last\"\n",
+    );
 }
 
 #[test]
@@ -2165,4 +2179,58 @@ fn panos_settings_are_refused_naming_the_key() {
         "{}",
         text(&o).1
     );
+}
+
+#[test]
+fn golden_mikrotik_placed() {
+    golden_of(
+        Some(&format!(
+            "{RICH_POLICY}\n[targets.mikrotik]\nplacement = \"before\"\nplacement_rule = \"drop all (lan)\"\n"
+        )),
+        "placed",
+        &["mikrotik"],
+    );
+}
+
+#[test]
+fn mikrotik_placement_is_refused_where_routeros_cannot_place() {
+    let dir = tempfile::tempdir().unwrap();
+    for (table, want) in [
+        (
+            "placement = \"top\"",
+            "RouterOS places a rule before another",
+        ),
+        (
+            "placement = \"after\"\nplacement_rule = \"x\"",
+            "RouterOS places a rule before another",
+        ),
+        ("placement = \"before\"", "needs placement_rule"),
+        (
+            "placement_rule = \"x\"",
+            "placement_rule is for placement = \"before\"",
+        ),
+        (
+            "placement = \"before\"\nplacement_rule = \"say \\\"hi\\\"\"",
+            "must be the comment",
+        ),
+        (
+            "placement = \"before\"\nplacement_rule = \"$x\"",
+            "must be the comment",
+        ),
+        (
+            "placement = \"before\"\nplacement_rule = \"tagwall:Web-v4\"",
+            "not starting with",
+        ),
+    ] {
+        let bad = policy_file(
+            dir.path(),
+            &format!("{RICH_POLICY}\n[targets.mikrotik]\n{table}\n"),
+        );
+        let o = run(
+            dir.path(),
+            &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
+        );
+        assert_eq!(o.status.code(), Some(2), "{table}: {}", text(&o).1);
+        assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
+    }
 }

@@ -37,13 +37,14 @@ pub struct VendorOptions {
     /// set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_end: Option<bool>,
-    /// FortiOS, Junos and PAN-OS (targets in [`PLACEMENT_TARGETS`]): where
+    /// FortiOS, Junos, RouterOS and PAN-OS (targets in
+    /// [`PLACEMENT_TARGETS`]): where
     /// tagwall's policies go in the device's list (default `bottom`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement: Option<Placement>,
     /// With `placement = "before"` or `"after"`: the admin's policy that
     /// tagwall's go before or after (a Junos or PAN-OS rule name, a FortiOS
-    /// policy id).
+    /// policy id, a RouterOS rule's comment).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub placement_rule: Option<String>,
 
@@ -156,6 +157,9 @@ impl AsaUnmatched {
     }
 }
 
+/// Longest RouterOS comment tagwall looks a rule up by.
+const MAX_ROUTEROS_COMMENT: usize = 255;
+
 /// Longest ASA interface name (`nameif`).
 const MAX_NAMEIF: usize = 48;
 
@@ -218,7 +222,7 @@ impl Logtraffic {
 /// The targets that take `log_start` and `log_end`.
 pub const LOG_TARGETS: &[&str] = &["junos", "panos"];
 /// The targets that take `placement` and `placement_rule`.
-pub const PLACEMENT_TARGETS: &[&str] = &["fortios", "junos", "panos"];
+pub const PLACEMENT_TARGETS: &[&str] = &["fortios", "junos", "mikrotik", "panos"];
 
 /// Longest zone name (PAN-OS allows 31 characters, Junos 63).
 const MAX_ZONE: usize = 31;
@@ -421,6 +425,9 @@ impl VendorOptions {
             // checked with its other keys.
             return Ok(());
         }
+        if name == "mikrotik" {
+            return self.check_routeros_placement();
+        }
         let placement = self.placement.unwrap_or_default();
         let what = if name == "fortios" {
             "policy id"
@@ -462,6 +469,47 @@ impl VendorOptions {
                 MAX_JUNOS_POLICY - 1
             )),
             _ => Ok(()),
+        }
+    }
+
+    /// RouterOS places a rule before another (`place-before`), found by
+    /// its comment, which the check keeps to characters the script writes
+    /// as they are.
+    fn check_routeros_placement(&self) -> std::result::Result<(), String> {
+        let placement = self.placement.unwrap_or_default();
+        match (placement, &self.placement_rule) {
+            (Placement::Bottom, None) => Ok(()),
+            (Placement::Bottom, Some(_)) => {
+                Err("[targets.mikrotik] placement_rule is for placement = \"before\"".into())
+            }
+            (Placement::Top | Placement::After, _) => Err(format!(
+                "[targets.mikrotik] placement = \"{}\": RouterOS places a rule before another \
+                 (place-before); use placement = \"before\" with placement_rule = the comment \
+                 of the rule tagwall's go above, such as your drop rule",
+                placement.as_str()
+            )),
+            (Placement::Before, None) => Err(
+                "[targets.mikrotik] placement = \"before\" needs placement_rule: the comment of \
+                 the rule tagwall's go above"
+                    .into(),
+            ),
+            (Placement::Before, Some(rule)) => {
+                let ok = !rule.is_empty()
+                    && rule.len() <= MAX_ROUTEROS_COMMENT
+                    && !rule.starts_with("tagwall")
+                    && rule
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || " .,:_-()/+=".contains(c));
+                if ok {
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "[targets.mikrotik] placement_rule {rule:?} must be the comment of a rule \
+                         of yours: 1 to {MAX_ROUTEROS_COMMENT} letters, digits, spaces or \
+                         . , : _ - ( ) / + =, not starting with \"tagwall\""
+                    ))
+                }
+            }
         }
     }
 

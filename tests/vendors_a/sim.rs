@@ -1138,7 +1138,8 @@ pub fn routeros(state: &mut State, text: &str) {
                 each,
                 format!(":foreach i in=[find where comment={c}] do={{")
             );
-            assert_eq!(replace, format!("{add} place-before=$i"), "{line}");
+            let bare = add.split(" place-before=").next().unwrap();
+            assert_eq!(replace, format!("{bare} place-before=$i"), "{line}");
             assert_eq!((remove, end1, end2), ("remove $i", "}", "}"), "{line}");
             let c = unquote(c);
             let container = format!("{family} forward");
