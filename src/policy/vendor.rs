@@ -547,15 +547,4 @@ impl VendorOptions {
         }
         Ok(())
     }
-
-    /// With `placement = "before"` or `"after"`: whether after, and the
-    /// admin's policy (none for the default, the bottom of the list).
-    pub fn anchor(&self) -> Option<(bool, &str)> {
-        let rule = self.placement_rule.as_deref()?;
-        match self.placement? {
-            Placement::Before => Some((false, rule)),
-            Placement::After => Some((true, rule)),
-            Placement::Bottom | Placement::Top => None,
-        }
-    }
 }

@@ -382,8 +382,6 @@ impl<'a> Builder<'a> {
                     units: (g.count + local_list.len()) * weight,
                     elements: g.count * local_list.len().max(1) * ports,
                     line: 0,
-                    before_in_direction: None,
-                    before_in_family: None,
                     place: None,
                 });
             }
@@ -415,10 +413,7 @@ impl<'a> Builder<'a> {
                 local_prefixes: local.v4.iter().chain(&local.v6).cloned().collect(),
                 entries: entries.into(),
                 line: 0,
-                before: None,
-                before_id: None,
                 place: None,
-                previous: None,
             };
             self.policies
                 .push((rule.priority, rule_index, dir_index, policy));
@@ -438,10 +433,6 @@ impl<'a> Builder<'a> {
         } = self;
         policies.sort_by_key(|(priority, rule, dir, _)| (*priority, *rule, *dir));
         plan.policies = policies.into_iter().map(|(_, _, _, p)| p).collect();
-        let mut previous = None;
-        for p in &mut plan.policies {
-            p.previous = previous.replace(p.ident.clone());
-        }
         resolve_policy_ids(&mut plan.policies);
         number_lines(&mut plan.policies);
         plan.entries = plan.policies.iter().map(|p| p.entries.len()).sum();

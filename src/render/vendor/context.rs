@@ -10,7 +10,7 @@
 use super::build::{plan, plan_lenient};
 use super::delta::diff;
 use super::names::FIRST_POLICY_ID;
-use super::placement::{Anchor, place};
+use super::placement::{Anchor, Lists, place};
 use super::plan::{Delta, Edl, Families, Group, LocalSide, Plan, Policy, Service};
 use super::{internal, limit_error};
 use crate::error::Result;
@@ -70,10 +70,26 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
     };
     let options = job.selection.policy.targets.vendor(target.name);
     let global = options.is_some_and(|o| o.global);
-    let anchor = options
-        .and_then(|o| o.anchor())
-        .map(|(after, rule)| Anchor { after, rule });
-    place(&mut plan, delta.as_mut(), anchor, global);
+    // The admin's rule as the target writes it: PAN-OS quotes a name with a
+    // space.
+    let rule = options
+        .and_then(|o| o.placement_rule.as_deref())
+        .map(|r| match target.name {
+            "panos" if r.contains(' ') => Quote::Panos.apply(r),
+            _ => r.to_string(),
+        });
+    let anchor = match options.and_then(|o| o.placement) {
+        Some(policy::Placement::Top) => Some(Anchor::Top),
+        Some(policy::Placement::Before) => rule.as_deref().map(Anchor::Before),
+        Some(policy::Placement::After) => rule.as_deref().map(Anchor::After),
+        Some(policy::Placement::Bottom) | None => None,
+    };
+    let lists = match target.name {
+        _ if global => Lists::One,
+        "mikrotik" => Lists::ByFamily,
+        _ => Lists::ByDirection,
+    };
+    place(&mut plan, delta.as_mut(), anchor, lists);
     if !reads.entries {
         plan.omit_entries();
         if let Some(d) = &mut delta {
@@ -114,12 +130,20 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
         }),
         log_start: options.and_then(|o| o.log_start),
         log_end: options.and_then(|o| o.log_end),
-        placement: options
-            .and_then(|o| o.anchor())
-            .map(|(after, rule)| Placement {
-                position: if after { "after" } else { "before" },
+        placement: anchor.map(|a| match a {
+            Anchor::Top => Placement {
+                position: "top",
+                rule: String::new(),
+            },
+            Anchor::Before(rule) => Placement {
+                position: "before",
                 rule: rule.to_string(),
-            }),
+            },
+            Anchor::After(rule) => Placement {
+                position: "after",
+                rule: rule.to_string(),
+            },
+        }),
         vdom: options.and_then(|o| o.vdom.clone()),
         logtraffic: options.and_then(|o| o.logtraffic).map(|l| l.as_str()),
         panos: Panos::of(options),
@@ -167,9 +191,9 @@ pub struct VendorContext<'a> {
     pub log_start: Option<bool>,
     /// `log_end` (Junos `then log session-close`); null when unset.
     pub log_end: Option<bool>,
-    /// `placement = "before"` or `"after"` with its `placement_rule`; null
-    /// for the bottom of the list. Where each created policy goes is its
-    /// `place`.
+    /// `placement = "top"`, `"before"` or `"after"` with its
+    /// `placement_rule`; null for the bottom of the list. Where each created
+    /// policy or entry goes is its `place`.
     pub placement: Option<Placement>,
     /// FortiOS `vdom`: the VDOM the files go into; null when unset.
     pub vdom: Option<String>,
@@ -258,18 +282,19 @@ pub struct GlobalZones {
     pub remote: Vec<String>,
 }
 
-/// `placement = "before"` or `"after"` and `placement_rule`.
+/// `placement` other than `bottom`, and `placement_rule`.
 #[derive(Serialize)]
 pub struct Placement {
-    /// `before` or `after`.
+    /// `top`, `before` or `after`.
     pub position: &'static str,
-    /// `placement_rule`: the admin's policy (a Junos name, a FortiOS id).
+    /// `placement_rule` as the target writes it (a Junos or PAN-OS name, a
+    /// FortiOS id, a RouterOS comment); empty for `top`.
     pub rule: String,
 }
 
 /// Where PAN-OS statements go and what the rules carry besides what they
 /// match: `[targets.panos]` vsys, device_group and rulebase, log_setting,
-/// log_start and log_end, placement and placement_rule. Names with a space
+/// log_start and log_end (where the rules go is each policy's `place`). Names with a space
 /// are quoted as the `panos` helper quotes.
 #[derive(Serialize)]
 pub struct Panos {
@@ -285,20 +310,6 @@ pub struct Panos {
     pub log_start: Option<&'static str>,
     /// `yes` or `no` (`log-end`); null: not written.
     pub log_end: Option<&'static str>,
-    /// How the rules are moved into place; null for `bottom`, where PAN-OS
-    /// puts a new rule and nothing is moved.
-    pub placement: Option<PanosPlacement>,
-}
-
-/// How PAN-OS rules are moved into place, in their order: the first one
-/// `top`, `before` or `after` its rule, each next one `after` the one before
-/// it (its policy's `previous`), or with `before` each one before that rule.
-#[derive(Serialize)]
-pub struct PanosPlacement {
-    /// `top`, `before` or `after`.
-    pub position: &'static str,
-    /// The rule `before` and `after` name; else null.
-    pub rule: Option<String>,
 }
 
 impl Panos {
@@ -325,20 +336,12 @@ impl Panos {
             (None, Some(vsys)) => (format!("vsys {vsys} "), "rulebase"),
             (None, None) => (String::new(), "rulebase"),
         };
-        let placement = match o.placement.unwrap_or_default() {
-            policy::Placement::Bottom => None,
-            p => Some(PanosPlacement {
-                position: p.as_str(),
-                rule: o.placement_rule.as_ref().map(name),
-            }),
-        };
         Panos {
             path,
             rulebase,
             log_setting: o.log_setting.as_ref().map(name),
             log_start: yes_no(o.log_start),
             log_end: yes_no(o.log_end),
-            placement,
         }
     }
 }
@@ -433,8 +436,6 @@ mod tests {
             units: 1,
             elements: 1,
             line: 2,
-            before_in_direction: None,
-            before_in_family: None,
             place: None,
         }
     }

@@ -121,20 +121,13 @@ fn groups(d: &mut Delta, old: &Plan, new: &Plan) {
     }
 }
 
-/// Policies to create, delete and change, each new entry placed before the
-/// next one that exists already.
+/// Policies to create, delete and change (where the created ones go is
+/// [`placement`](super::placement)'s).
 fn policies(d: &mut Delta, target: &Target, old: &Plan, new: &Plan) -> Result<()> {
     let old_policies: HashMap<&str, &Policy> =
         old.policies.iter().map(|p| (p.ident.as_str(), p)).collect();
     let mut kept: HashSet<&str> = HashSet::new();
-    let old_entries: HashSet<&str> = old
-        .policies
-        .iter()
-        .flat_map(|p| &p.entries)
-        .map(|e| e.ident.as_str())
-        .collect();
-    let positions = Positions::new(new, &old_policies, &old_entries);
-    for (i, p) in new.policies.iter().enumerate() {
+    for p in &new.policies {
         // Both releases are resolved with one policy, so a rule keeps its
         // protocol, ports, action and local side. Were it to change, the
         // delta would have to delete and re-create it under the same name
@@ -184,7 +177,7 @@ fn policies(d: &mut Delta, target: &Target, old: &Plan, new: &Plan) -> Result<()
                         .entries
                         .iter()
                         .filter(|e| !was.contains(e.ident.as_str()))
-                        .map(|e| positions.place(e))
+                        .cloned()
                         .collect(),
                     entries_removed: o
                         .entries
@@ -213,21 +206,7 @@ fn policies(d: &mut Delta, target: &Target, old: &Plan, new: &Plan) -> Result<()
                 }
             }
             _ => {
-                let mut added = p.clone();
-                let next = new.policies[i + 1..].iter().find(|q| {
-                    old_policies
-                        .get(q.ident.as_str())
-                        .is_some_and(|o| same_shape(o, q))
-                });
-                added.before = next.map(|q| q.ident.clone());
-                added.before_id = next.map(|q| q.id);
-                added.entries = p
-                    .entries
-                    .iter()
-                    .map(|e| positions.place(e))
-                    .collect::<Vec<_>>()
-                    .into();
-                d.policies_added.push(added);
+                d.policies_added.push(p.clone());
             }
         }
     }
@@ -348,65 +327,6 @@ fn acl_lines(plan: &Plan) -> Vec<(String, AclLine)> {
     out
 }
 
-/// Where new entries go: before the first later entry that exists already.
-struct Positions {
-    /// For each entry ident of the new plan: the next existing entry in the
-    /// same direction, and in the same family.
-    before: HashMap<String, (Option<String>, Option<String>)>,
-}
-
-impl Positions {
-    fn new(
-        new: &Plan,
-        old_policies: &HashMap<&str, &Policy>,
-        old_entries: &HashSet<&str>,
-    ) -> Positions {
-        // An entry "exists" when its policy is kept as it was and it was there.
-        let exists = |p: &Policy, e: &Entry| {
-            old_entries.contains(e.ident.as_str())
-                && old_policies
-                    .get(p.ident.as_str())
-                    .is_some_and(|o| same_shape(o, p))
-        };
-        let mut before: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
-        for (key, by_direction) in [(0usize, true), (1usize, false)] {
-            for lane in [false, true] {
-                // Walk the lane backwards, remembering the last existing entry.
-                let mut next: Option<String> = None;
-                for p in new.policies.iter().rev() {
-                    if by_direction && p.inbound != lane {
-                        continue;
-                    }
-                    for e in p.entries.iter().rev() {
-                        if !by_direction && e.v6 != lane {
-                            continue;
-                        }
-                        let slot = before.entry(e.ident.clone()).or_default();
-                        if key == 0 {
-                            slot.0 = next.clone();
-                        } else {
-                            slot.1 = next.clone();
-                        }
-                        if exists(p, e) {
-                            next = Some(e.ident.clone());
-                        }
-                    }
-                }
-            }
-        }
-        Positions { before }
-    }
-
-    fn place(&self, e: &Entry) -> Entry {
-        let mut e = e.clone();
-        if let Some((dir, fam)) = self.before.get(&e.ident) {
-            e.before_in_direction = dir.clone();
-            e.before_in_family = fam.clone();
-        }
-        e
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::names::hashed_policy_id;
@@ -435,10 +355,7 @@ mod tests {
             local_prefixes: vec![],
             entries: Entries::default(),
             line: 0,
-            before: None,
-            before_id: None,
             place: None,
-            previous: None,
         }
     }
 
@@ -450,7 +367,7 @@ mod tests {
     }
 
     #[test]
-    fn a_new_policy_goes_before_the_next_existing_one() {
+    fn a_new_policy_is_added_and_a_changed_one_changed() {
         let old = Plan {
             policies: vec![policy("A", &["A-v4-1"]), policy("C", &["C-v4-1"])],
             ..Plan::default()
@@ -465,7 +382,7 @@ mod tests {
         };
         let d = diff(junos(), &old, &new).unwrap();
         assert_eq!(d.policies_added.len(), 1);
-        assert_eq!(d.policies_added[0].before.as_deref(), Some("C"));
+        assert_eq!(d.policies_added[0].ident, "B");
         assert_eq!(d.policies_changed.len(), 1);
         assert_eq!(d.policies_changed[0].remote_added, ["A-v4-2"]);
         assert!(d.policies_removed.is_empty());

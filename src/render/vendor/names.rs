@@ -151,10 +151,7 @@ mod tests {
             local_prefixes: vec![],
             entries: Entries::default(),
             line: 0,
-            before: None,
-            before_id: None,
             place: None,
-            previous: None,
         };
         let top = FIRST_POLICY_ID + POLICY_ID_SPAN - 1;
         let mut ps = vec![p("b", top), p("a", top), p("c", 5 + FIRST_POLICY_ID)];

@@ -2,28 +2,43 @@
 //! each [`Policy`] and [`Entry`](super::plan::Entry).
 //!
 //! tagwall's policies sit together, in the plan's order, at the bottom of
-//! the list (where FortiOS and Junos add a new one) or next to the admin's
-//! `placement_rule`. A policy that exists already keeps its place. A created
-//! one goes before the next of tagwall's that exists already; failing that,
-//! with a `placement_rule`, just before that rule (`before`) or just after
-//! the previous of tagwall's, or the rule for the first (`after`); else it
-//! stays where the device adds it. Created in the plan's order, each then
-//! lands in its place and the order holds.
+//! the list (where the devices add a new one), at the top (PAN-OS) or next
+//! to the admin's `placement_rule`. A policy that exists already keeps its
+//! place. A created one goes before the next of tagwall's that exists
+//! already; failing that, with a `placement_rule`, just before that rule
+//! (`before`), or just after the previous of tagwall's, or for the first the
+//! rule (`after`) or the top (`top`); else it stays where the device adds
+//! it. Created in the plan's order, each then lands in its place and the
+//! order holds.
 //!
-//! A list is the device's: FortiOS has one for all policies, Junos one per
-//! zone pair (so one per direction), or one for all global policies.
+//! A list is the device's: PAN-OS and FortiOS have one for all policies,
+//! Junos one per zone pair (so one per direction) or one for all global
+//! policies, RouterOS one filter table per address family.
 
 use super::plan::{Delta, Place, Plan, Policy};
 use std::collections::{HashMap, HashSet};
 
-/// The admin's policy that tagwall's go before or after: `placement` and
-/// `placement_rule`.
+/// Where tagwall's policies go when none of theirs is next to them:
+/// `placement` and `placement_rule` (as the target writes the rule's name).
 #[derive(Clone, Copy, Debug)]
-pub struct Anchor<'a> {
-    /// True for `after`.
-    pub after: bool,
-    /// `placement_rule`.
-    pub rule: &'a str,
+pub enum Anchor<'a> {
+    /// `placement = "top"`.
+    Top,
+    /// `placement = "before"`: just before this rule.
+    Before(&'a str),
+    /// `placement = "after"`: just after this rule.
+    After(&'a str),
+}
+
+/// How a device groups the policies or entries into ordered lists.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lists {
+    /// One list per direction (Junos zone pairs).
+    ByDirection,
+    /// One list (Junos global policies).
+    One,
+    /// One list per address family (RouterOS `/ip` and `/ipv6` filters).
+    ByFamily,
 }
 
 /// One policy or entry of a list.
@@ -33,18 +48,18 @@ struct Item<'a> {
     created: bool,
 }
 
-/// Set `place` on the policies and entries of `plan` (every one created
-/// by the full configuration) and on those `delta` creates. `one_list`:
-/// entries of both directions share one list (Junos global policies).
-pub fn place(plan: &mut Plan, delta: Option<&mut Delta>, anchor: Option<Anchor>, one_list: bool) {
+/// Set `place` on the policies (one list) and entries (`lists`) of `plan`
+/// (every one created by the full configuration) and on those `delta`
+/// creates.
+pub fn place(plan: &mut Plan, delta: Option<&mut Delta>, anchor: Option<Anchor>, lists: Lists) {
     let policies = places_of_policies(&plan.policies, anchor, &|_| true);
-    let entries = places_of_entries(&plan.policies, anchor, one_list, &|_| true);
+    let entries = places_of_entries(&plan.policies, anchor, lists, &|_| true);
     if let Some(d) = delta {
         let created: HashSet<&str> = d.policies_added.iter().map(|p| p.ident.as_str()).collect();
         let added = places_of_policies(&plan.policies, anchor, &|i| created.contains(i));
         let created: HashSet<&str> = d.entries_added.iter().map(|e| e.ident.as_str()).collect();
         let added_entries =
-            places_of_entries(&plan.policies, anchor, one_list, &|i| created.contains(i));
+            places_of_entries(&plan.policies, anchor, lists, &|i| created.contains(i));
         for p in &mut d.policies_added {
             p.place = added.get(p.ident.as_str()).cloned().flatten();
         }
@@ -77,19 +92,20 @@ fn places_of_policies(
     by_ident(&items, anchor)
 }
 
-/// Places of entries (one list per direction, or one), by ident.
+/// Places of entries, list by list, by ident.
 fn places_of_entries(
     policies: &[Policy],
     anchor: Option<Anchor>,
-    one_list: bool,
+    lists: Lists,
     created: &dyn Fn(&str) -> bool,
 ) -> HashMap<String, Option<Place>> {
     let mut out = HashMap::new();
-    for inbound in [false, true] {
+    for lane in [false, true] {
         let items: Vec<Item> = policies
             .iter()
-            .filter(|p| one_list || p.inbound == inbound)
+            .filter(|p| lists != Lists::ByDirection || p.inbound == lane)
             .flat_map(|p| &p.entries)
+            .filter(|e| lists != Lists::ByFamily || e.v6 == lane)
             .map(|e| Item {
                 ident: &e.ident,
                 id: None,
@@ -97,7 +113,7 @@ fn places_of_entries(
             })
             .collect();
         out.extend(by_ident(&items, anchor));
-        if one_list {
+        if lists == Lists::One {
             break;
         }
     }
@@ -119,6 +135,13 @@ fn places(items: &[Item], anchor: Option<Anchor>) -> Vec<Option<Place>> {
         position,
         policy: item.ident.to_string(),
         id: item.id,
+        ours: true,
+    };
+    let theirs = |position: &'static str, rule: &str| Place {
+        position,
+        policy: rule.to_string(),
+        id: rule.parse().ok(),
+        ours: false,
     };
     let mut out: Vec<Option<Place>> = vec![None; items.len()];
     // Walk backwards, remembering the next item that exists already.
@@ -135,13 +158,11 @@ fn places(items: &[Item], anchor: Option<Anchor>) -> Vec<Option<Place>> {
         if !item.created || out[i].is_some() {
             continue;
         }
-        out[i] = Some(match (anchor.after, i.checked_sub(1)) {
-            (true, Some(previous)) => next_to("after", &items[previous]),
-            (after, _) => Place {
-                position: if after { "after" } else { "before" },
-                policy: anchor.rule.to_string(),
-                id: anchor.rule.parse().ok(),
-            },
+        out[i] = Some(match (anchor, i.checked_sub(1)) {
+            (Anchor::Before(rule), _) => theirs("before", rule),
+            (Anchor::After(_) | Anchor::Top, Some(previous)) => next_to("after", &items[previous]),
+            (Anchor::After(rule), None) => theirs("after", rule),
+            (Anchor::Top, None) => theirs("top", ""),
         });
     }
     out
@@ -172,18 +193,12 @@ mod tests {
     fn a_full_configuration_goes_next_to_the_rule_in_order() {
         let all = items(&[("A", true), ("B", true), ("C", true)]);
         assert_eq!(show(places(&all, None)), ["-", "-", "-"]);
-        let before = Anchor {
-            after: false,
-            rule: "Q",
-        };
+        let before = Anchor::Before("Q");
         assert_eq!(
             show(places(&all, Some(before))),
             ["before Q", "before Q", "before Q"]
         );
-        let after = Anchor {
-            after: true,
-            rule: "Q",
-        };
+        let after = Anchor::After("Q");
         assert_eq!(
             show(places(&all, Some(after))),
             ["after Q", "after A", "after B"]
@@ -204,18 +219,12 @@ mod tests {
             show(places(&some, None)),
             ["before A", "-", "before C", "-", "-"]
         );
-        let before = Anchor {
-            after: false,
-            rule: "Q",
-        };
+        let before = Anchor::Before("Q");
         assert_eq!(
             show(places(&some, Some(before))),
             ["before A", "-", "before C", "-", "before Q"]
         );
-        let after = Anchor {
-            after: true,
-            rule: "Q",
-        };
+        let after = Anchor::After("Q");
         assert_eq!(
             show(places(&some, Some(after))),
             ["before A", "-", "before C", "-", "after C"]
@@ -229,10 +238,7 @@ mod tests {
             id: Some(1_000_000_001),
             created: true,
         }];
-        let anchor = Anchor {
-            after: false,
-            rule: "7",
-        };
+        let anchor = Anchor::Before("7");
         let got = places(&one, Some(anchor));
         assert_eq!(got[0].as_ref().and_then(|p| p.id), Some(7));
     }

@@ -122,12 +122,8 @@ pub struct Entry {
     pub elements: usize,
     /// Line in its direction's access list (Cisco ASA).
     pub line: usize,
-    /// Delta only: the first later entry of the same direction that exists
-    /// already, to insert before (none: append).
-    pub before_in_direction: Option<String>,
-    /// Delta only: the same within the address family.
-    pub before_in_family: Option<String>,
-    /// Where to move the entry once created (Junos `insert`), as its
+    /// Where to put the entry once created (Junos `insert`, RouterOS
+    /// `place-before`), as its
     /// target's `placement` and the entries that exist already decide;
     /// none: where the device adds it.
     pub place: Option<Place>,
@@ -178,23 +174,16 @@ pub struct Policy {
     pub entries: Entries,
     /// Line of its remark in its direction's access list (Cisco ASA).
     pub line: usize,
-    /// Delta only: the first later policy that exists already (none: append).
-    pub before: Option<String>,
-    /// Delta only: its id.
-    pub before_id: Option<u64>,
-    /// Where to move the policy once created (FortiOS `move`), as its
+    /// Where to move the policy once created (FortiOS and PAN-OS `move`), as its
     /// target's `placement` and the policies that exist already decide;
     /// none: where the device adds it.
     pub place: Option<Place>,
-    /// The policy just before it in priority order (none: the first), which
-    /// PAN-OS places it `after` to keep the policy's order.
-    pub previous: Option<String>,
 }
 
 /// Where a created policy or entry goes: just before or after another.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Place {
-    /// `before` or `after`.
+    /// `before`, `after` or `top`.
     pub position: &'static str,
     /// The other: one of tagwall's (an entry's or policy's `ident`), or the
     /// target's `placement_rule`.
@@ -202,6 +191,9 @@ pub struct Place {
     /// Its FortiOS policy id (tagwall's policy's `id`, or `placement_rule`
     /// read as a number); null for an entry or a name.
     pub id: Option<u64>,
+    /// True when the other is one of tagwall's, false for the admin's
+    /// `placement_rule` (empty for `top`).
+    pub ours: bool,
 }
 
 /// An External Dynamic List: one rule's prefixes as a text file.
