@@ -9,8 +9,8 @@
 //! numbered parts. Every object has a stable GUID made from the group, the
 //! rule's name and what the object is ([`guid`]), so the script can find what
 //! it made before and update it in place; the script removes the rules of
-//! its group (and the keywords that start with the group's name) that the
-//! policy no longer has, and nothing else.
+//! its group (and the keywords that start with the group's name and `|`)
+//! that the policy no longer has, and nothing else.
 
 use super::{Job, PlanHead, Target, context_value};
 use crate::error::{Error, Result};
@@ -42,7 +42,8 @@ pub struct WindowsFirewallContext<'a> {
     pub dynamic: bool,
     /// The firewall rule group of every rule (`[targets.windows-firewall] group`).
     pub group: String,
-    /// What every keyword of tagwall's starts with: the group and a space.
+    /// What every keyword of tagwall's starts with: the group and `|` (a
+    /// group holds no `|`, so no other group's keywords start so).
     pub keyword_prefix: String,
     /// `-Profile` of every rule: `Domain`, `Private`, `Public` or `Any`.
     pub profile: &'static str,
@@ -67,7 +68,7 @@ pub struct WindowsFirewallContext<'a> {
 pub struct Keyword {
     /// Its GUID in braces, as the cmdlets want it.
     pub id: String,
-    /// Its keyword: `<group> <rule> v4`.
+    /// Its keyword: `<group>|<rule>|v4`.
     pub keyword: String,
     /// The policy rule.
     pub rule: String,
@@ -190,7 +191,7 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
             mode: opts.mode.as_str(),
             dynamic,
             group: opts.group.clone(),
-            keyword_prefix: format!("{} ", opts.group),
+            keyword_prefix: format!("{}|", opts.group),
             profile: opts.profile.as_str(),
             addresses_per_rule: limit,
             rule_names: firewall_rules.iter().map(|r| r.name.clone()).collect(),
@@ -258,7 +259,7 @@ fn objects(
             let name = &sel.rule.name;
             let keyword = dynamic.then(|| Keyword {
                 id: guid(&[group, name, family]),
-                keyword: format!("{group} {name} {short}"),
+                keyword: format!("{group}|{name}|{short}"),
                 rule: name.clone(),
                 family,
                 count: prefixes.len(),
