@@ -30,6 +30,10 @@ pub use vendor::{
     AsaUnmatched, BindDirection, Binding, LOG_TARGETS, Logtraffic, PLACEMENT_TARGETS, Placement,
     VendorOptions,
 };
+/// The settings of the `windows-firewall` target
+/// (`[targets.windows-firewall]`) and their checks.
+mod windows;
+pub use windows::{MAX_WINDOWS_GROUP, WindowsFirewallOptions, WindowsMode, WindowsProfile};
 /// The settings of the scheduled job (`[run]`).
 mod run;
 pub use run::RunSettings;
@@ -88,6 +92,9 @@ pub struct TargetOptions {
     /// `[targets.checkpoint]`.
     #[serde(default)]
     pub checkpoint: CheckpointOptions,
+    /// `[targets.windows-firewall]`.
+    #[serde(default, rename = "windows-firewall")]
+    pub windows_firewall: WindowsFirewallOptions,
 }
 
 /// `[targets.checkpoint]`.
@@ -581,6 +588,9 @@ impl Policy {
         if let Some(message) = self.validate_linux() {
             return fail(message);
         }
+        if let Some(message) = self.validate_windows() {
+            return fail(message);
+        }
         // NSG priorities are unique per direction.
         for dir in [Direction::Outbound, Direction::Inbound] {
             let mut seen: std::collections::BTreeMap<u16, &str> = Default::default();
@@ -743,6 +753,26 @@ mod tests {
             (
                 format!("{rule}[targets.iptables]\nmode = \"sets\"\nunmatched = \"drop\""),
                 "[targets.iptables] unmatched = \"drop\" needs chains",
+            ),
+            (
+                format!("{rule}[targets.windows-firewall]\nmode = \"keywords\""),
+                "unknown variant `keywords`",
+            ),
+            (
+                format!("{rule}[targets.windows-firewall]\nprofil = \"Any\""),
+                "unknown field `profil`",
+            ),
+            (
+                format!("{rule}[targets.windows-firewall]\nprofile = \"any\""),
+                "unknown variant `any`",
+            ),
+            (
+                format!("{rule}[targets.windows-firewall]\ngroup = \"\""),
+                "[targets.windows-firewall] group \"\" must have 1 to 64",
+            ),
+            (
+                format!("{rule}[targets.windows-firewall]\ngroup = \"a\\nb\""),
+                "[targets.windows-firewall] group \"a\\nb\" must be printable",
             ),
         ];
         for (text, want) in cases {

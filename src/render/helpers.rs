@@ -29,6 +29,7 @@ pub fn register(hb: &mut Handlebars<'_>) {
     hb.register_helper("asa", Box::new(quote_helper(Quote::Asa)));
     hb.register_helper("junos", Box::new(quote_helper(Quote::Junos)));
     hb.register_helper("routeros", Box::new(quote_helper(Quote::RouterOs)));
+    hb.register_helper("ps", Box::new(quote_helper(Quote::Ps)));
     hb.register_helper("some", Box::new(some));
     hb.register_helper("each", Box::new(super::items::Each));
     hb.register_helper("len", Box::new(super::items::len));
@@ -73,6 +74,38 @@ pub enum Quote {
     /// A RouterOS script string: [`safe_text`] in double quotes (so no `$`
     /// can interpolate and no `\` can escape).
     RouterOs,
+    /// A PowerShell single-quoted string (see [`ps_quote`]).
+    Ps,
+}
+
+/// The characters PowerShell's tokenizer reads as a single quote: the
+/// apostrophe and the curly quotes U+2018, U+2019, U+201A and U+201B.
+pub const PS_SINGLE_QUOTES: [char; 5] = ['\'', '\u{2018}', '\u{2019}', '\u{201A}', '\u{201B}'];
+
+/// `s` as a PowerShell single-quoted string literal, written into `out`.
+/// Inside one, nothing is special but a single quote, and PowerShell takes
+/// each of [`PS_SINGLE_QUOTES`] as one (a curly quote ends the string as
+/// `'` does): every one of them is doubled, which PowerShell reads as that
+/// one character. Control and formatting characters (NUL, line breaks,
+/// direction marks: see [`crate::model::is_unsafe_char`]) are removed, so a
+/// literal is always one line that reads as what it holds.
+///
+/// ```
+/// use tagwall::render::helpers::Quote;
+/// assert_eq!(Quote::Ps.apply("it's $(x) `y`"), "'it''s $(x) `y`'");
+/// assert_eq!(Quote::Ps.apply("a\u{2019}b\0c\nd"), "'a\u{2019}\u{2019}bcd'");
+/// ```
+pub fn ps_quote(s: &str, out: &mut String) {
+    out.push('\'');
+    for c in s.chars() {
+        if PS_SINGLE_QUOTES.contains(&c) {
+            out.push(c);
+            out.push(c);
+        } else if !crate::model::is_unsafe_char(c) {
+            out.push(c);
+        }
+    }
+    out.push('\'');
 }
 
 /// Free text reduced to what every firewall CLI takes literally inside a
@@ -118,6 +151,7 @@ impl Quote {
             "asa" => Quote::Asa,
             "junos" => Quote::Junos,
             "routeros" => Quote::RouterOs,
+            "ps" => Quote::Ps,
             _ => return None,
         })
     }
@@ -233,6 +267,7 @@ impl Quote {
                 }
             }
             Quote::Asa => out.push_str(&safe_text(s)),
+            Quote::Ps => ps_quote(s, out),
             Quote::Panos | Quote::Fortios | Quote::Junos | Quote::RouterOs => {
                 out.push('"');
                 out.push_str(&safe_text(s));
@@ -726,6 +761,43 @@ mod tests {
         assert_eq!(
             Quote::Xml.apply("a<b>&\"c'\n"),
             "a&lt;b&gt;&amp;&quot;c&#39; "
+        );
+    }
+
+    #[test]
+    fn powershell_literals_double_every_single_quote_and_drop_controls() {
+        assert_eq!(Quote::Ps.apply(""), "''");
+        assert_eq!(
+            Quote::Ps.apply("AzureCloud.westeurope"),
+            "'AzureCloud.westeurope'"
+        );
+        assert_eq!(
+            Quote::Ps.apply("a'b\"c$(d)`e`${f}@(g)"),
+            "'a''b\"c$(d)`e`${f}@(g)'"
+        );
+        for q in PS_SINGLE_QUOTES {
+            assert_eq!(Quote::Ps.apply(&format!("x{q}y")), format!("'x{q}{q}y'"));
+        }
+        assert_eq!(
+            Quote::Ps.apply("\u{2018}\u{201A}\u{201B}'\u{2019}"),
+            "'\u{2018}\u{2018}\u{201A}\u{201A}\u{201B}\u{201B}''\u{2019}\u{2019}'"
+        );
+        // The double quotes PowerShell also knows stay as they are: they
+        // mean nothing inside a single-quoted string.
+        assert_eq!(
+            Quote::Ps.apply("\u{201C}\u{201D}\u{201E}"),
+            "'\u{201C}\u{201D}\u{201E}'"
+        );
+        assert_eq!(
+            Quote::Ps.apply("a\0b\nc\r\td\u{202E}e\u{2028}f\u{85}g"),
+            "'abcdefg'"
+        );
+        let long = "N".repeat(300);
+        assert_eq!(Quote::Ps.apply(&long), format!("'{long}'"));
+        let data = json!({"p": ["10.0.0.0/24", "2001:db8::/32"], "n": "x'y"});
+        assert_eq!(
+            render(r#"@({{lines p quote="ps" sep=", "}}) {{ps n}}"#, data),
+            "@('10.0.0.0/24', '2001:db8::/32') 'x''y'"
         );
     }
 

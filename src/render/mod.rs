@@ -23,6 +23,7 @@ pub mod profile;
 pub mod report;
 pub mod targets;
 pub mod vendor;
+pub mod windows_firewall;
 
 use crate::error::{Error, Result};
 use crate::select::Selection;

@@ -6,7 +6,9 @@
 //! [`Profile::shown`], in that order (a label is what the platform's
 //! documentation calls the limit, so it differs between rows).
 
-use super::{Limit, aws_prefix_list, azure_firewall, checkpoint, linux, nsg, pfsense};
+use super::{
+    Limit, aws_prefix_list, azure_firewall, checkpoint, linux, nsg, pfsense, windows_firewall,
+};
 use std::collections::BTreeMap;
 
 /// The limits of one platform. `None` where the platform has no such limit
@@ -61,6 +63,9 @@ pub struct Profile {
     pub entries_per_list: Option<usize>,
     /// Most lists per Region (AWS default quota).
     pub lists_per_region: Option<usize>,
+    /// Most remote addresses in one firewall rule (Windows, mode
+    /// `remote-address`).
+    pub addresses_per_rule: Option<usize>,
     /// What `tagwall targets` and the templates' `limits` map show, in order.
     pub shown: &'static [Shown],
     /// For targets rendered from the vendor plan ([`super::vendor`]): what
@@ -127,6 +132,8 @@ pub enum Field {
     EntriesPerList,
     /// [`Profile::lists_per_region`].
     ListsPerRegion,
+    /// [`Profile::addresses_per_rule`].
+    AddressesPerRule,
 }
 
 /// A field shown under a label.
@@ -178,6 +185,7 @@ impl Profile {
             entries_per_call: None,
             entries_per_list: None,
             lists_per_region: None,
+            addresses_per_rule: None,
             shown: &[],
             plan: None,
         }
@@ -207,6 +215,7 @@ impl Profile {
             Field::EntriesPerCall => self.entries_per_call,
             Field::EntriesPerList => self.entries_per_list,
             Field::ListsPerRegion => self.lists_per_region,
+            Field::AddressesPerRule => self.addresses_per_rule,
         }
     }
 
@@ -443,6 +452,25 @@ pub const MIKROTIK: Profile = Profile {
         entries: true,
     }),
     ..Profile::new(63)
+};
+
+/// Windows Defender Firewall. A rule's remote addresses are split at the
+/// limit the field reports (see [`windows_firewall::MAX_REMOTE_ADDRESSES`]).
+pub const WINDOWS_FIREWALL: Profile = Profile {
+    addresses_per_rule: Some(windows_firewall::MAX_REMOTE_ADDRESSES),
+    comment_len: Some(windows_firewall::MAX_DESCRIPTION),
+    shown: &[
+        show(
+            Field::AddressesPerRule,
+            "remote addresses per firewall rule (mode remote-address)",
+        ),
+        show(
+            Field::CommentLen,
+            "rule description length (tagwall's choice)",
+        ),
+        show(Field::NameLen, "rule part of display names and keywords"),
+    ],
+    ..Profile::new(crate::policy::MAX_RULE_NAME)
 };
 
 #[cfg(test)]

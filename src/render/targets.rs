@@ -9,7 +9,7 @@ use super::names::{
 use super::profile::{self, NFT_MAX_NAME, Profile};
 use super::{
     Each, FileSpec, Job, aws_prefix_list, azure_firewall, checkpoint, generic_context, linux, nsg,
-    pfsense, vendor,
+    pfsense, vendor, windows_firewall,
 };
 use crate::error::Result;
 use serde_json::Value;
@@ -123,6 +123,8 @@ pub static PARTIALS: &[(&str, &str)] = &[
     ("junos/policy", template!("junos/policy")),
     ("junos/insert", template!("junos/insert")),
     ("mikrotik/filter", template!("mikrotik/filter")),
+    ("windows-firewall/lib", template!("windows-firewall/lib")),
+    ("windows-firewall/rule", template!("windows-firewall/rule")),
 ];
 
 /// Every target, in the order `tagwall targets` lists them.
@@ -473,5 +475,26 @@ pub static TARGETS: &[Target] = &[
         profile: profile::MIKROTIK,
         chunk_size: None,
         context: vendor::context,
+    },
+    Target {
+        name: "windows-firewall",
+        summary: "Windows Defender Firewall as a PowerShell script: a dynamic keyword address per \
+                  rule and family named by the firewall rules (or the addresses in the rules, \
+                  split at 1,000 a rule), updated in place, with a delta script",
+        files: &[
+            file!("tagwall.ps1", "windows-firewall/tagwall.ps1", Once),
+            delta_file!("tagwall.delta.ps1", "windows-firewall/delta.ps1", Once),
+        ],
+        names: NameRules {
+            max_len: profile::WINDOWS_FIREWALL.name_len,
+            allowed: word_dot_dash,
+            first: alnum,
+            lead: "T",
+            replacement: '_',
+            sep: "-",
+        },
+        profile: profile::WINDOWS_FIREWALL,
+        chunk_size: profile::WINDOWS_FIREWALL.addresses_per_rule,
+        context: windows_firewall::context,
     },
 ];
