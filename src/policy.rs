@@ -34,6 +34,11 @@ pub use vendor::{
 mod run;
 pub use run::RunSettings;
 
+/// The settings of the `kubernetes` target (`[targets.kubernetes]`) and
+/// their checks.
+mod kubernetes;
+pub use kubernetes::{KubernetesOptions, MAX_K8S_NAME_PREFIX, is_dns_label};
+
 /// The PAN-OS settings of `[targets.panos]` (logging, placement, vsys,
 /// Panorama device group) and their checks.
 mod panos;
@@ -88,6 +93,9 @@ pub struct TargetOptions {
     /// `[targets.checkpoint]`.
     #[serde(default)]
     pub checkpoint: CheckpointOptions,
+    /// `[targets.kubernetes]`.
+    #[serde(default, skip_serializing_if = "KubernetesOptions::is_default")]
+    pub kubernetes: KubernetesOptions,
 }
 
 /// `[targets.checkpoint]`.
@@ -579,6 +587,9 @@ impl Policy {
             }
         }
         if let Some(message) = self.validate_linux() {
+            return fail(message);
+        }
+        if let Some(message) = self.validate_kubernetes() {
             return fail(message);
         }
         // NSG priorities are unique per direction.
