@@ -38,6 +38,11 @@ pub use windows::{MAX_WINDOWS_GROUP, WindowsFirewallOptions, WindowsMode, Window
 mod run;
 pub use run::RunSettings;
 
+/// The settings of the `kubernetes` target (`[targets.kubernetes]`) and
+/// their checks.
+mod kubernetes;
+pub use kubernetes::{KubernetesOptions, MAX_K8S_NAME_PREFIX, is_dns_label};
+
 /// The PAN-OS settings of `[targets.panos]` (logging, placement, vsys,
 /// Panorama device group) and their checks.
 mod panos;
@@ -95,6 +100,9 @@ pub struct TargetOptions {
     /// `[targets.windows-firewall]`.
     #[serde(default, rename = "windows-firewall")]
     pub windows_firewall: WindowsFirewallOptions,
+    /// `[targets.kubernetes]`.
+    #[serde(default, skip_serializing_if = "KubernetesOptions::is_default")]
+    pub kubernetes: KubernetesOptions,
 }
 
 /// `[targets.checkpoint]`.
@@ -589,6 +597,9 @@ impl Policy {
             return fail(message);
         }
         if let Some(message) = self.validate_windows() {
+            return fail(message);
+        }
+        if let Some(message) = self.validate_kubernetes() {
             return fail(message);
         }
         // NSG priorities are unique per direction.

@@ -210,6 +210,7 @@ const CONTEXT_FILES: &[(&str, &str)] = &[
     ("src/render/aws_prefix_list.rs", "aws-prefix-list"),
     ("src/render/checkpoint.rs", "checkpoint"),
     ("src/render/windows_firewall.rs", "windows-firewall"),
+    ("src/render/kubernetes.rs", "kubernetes"),
     (
         "src/render/report.rs",
         "the change report (diff.md, diff.html)",

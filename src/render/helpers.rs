@@ -30,6 +30,7 @@ pub fn register(hb: &mut Handlebars<'_>) {
     hb.register_helper("junos", Box::new(quote_helper(Quote::Junos)));
     hb.register_helper("routeros", Box::new(quote_helper(Quote::RouterOs)));
     hb.register_helper("ps", Box::new(quote_helper(Quote::Ps)));
+    hb.register_helper("yaml", Box::new(quote_helper(Quote::Yaml)));
     hb.register_helper("some", Box::new(some));
     hb.register_helper("each", Box::new(super::items::Each));
     hb.register_helper("len", Box::new(super::items::len));
@@ -76,6 +77,11 @@ pub enum Quote {
     RouterOs,
     /// A PowerShell single-quoted string (see [`ps_quote`]).
     Ps,
+    /// A YAML double-quoted string of printable ASCII: `"` and `\` escaped,
+    /// every other character as a `\uXXXX` or `\UXXXXXXXX` escape. YAML 1.1
+    /// and 1.2 parsers read back the same text, a value such as `yes` or
+    /// `1e3` stays text, and no character can show as something it is not.
+    Yaml,
 }
 
 /// The characters PowerShell's tokenizer reads as a single quote: the
@@ -152,6 +158,7 @@ impl Quote {
             "junos" => Quote::Junos,
             "routeros" => Quote::RouterOs,
             "ps" => Quote::Ps,
+            "yaml" => Quote::Yaml,
             _ => return None,
         })
     }
@@ -265,6 +272,21 @@ impl Quote {
                 } else {
                     out.push_str(&field);
                 }
+            }
+            Quote::Yaml => {
+                out.push('"');
+                for c in s.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str(r"\\"),
+                        ' '..='~' => out.push(c),
+                        c if u32::from(c) <= 0xFFFF => {
+                            out.push_str(&format!("\\u{:04X}", u32::from(c)))
+                        }
+                        c => out.push_str(&format!("\\U{:08X}", u32::from(c))),
+                    }
+                }
+                out.push('"');
             }
             Quote::Asa => out.push_str(&safe_text(s)),
             Quote::Ps => ps_quote(s, out),
@@ -758,6 +780,10 @@ mod tests {
         assert_eq!(Quote::Csv.apply("10.0.0.0/8"), "10.0.0.0/8");
         assert_eq!(Quote::Dq.apply(evil), r#""a'b'c${x}%{y}?$(rm -rf /)`id`/""#);
         assert_eq!(Quote::Dq.apply("é\u{202e}"), "\"??\"");
+        assert_eq!(
+            Quote::Yaml.apply("a\"b\\c: yes\n\0é\u{202e}\u{1F600}"),
+            r#""a\"b\\c: yes\u000A\u0000\u00E9\u202E\U0001F600""#
+        );
         assert_eq!(
             Quote::Xml.apply("a<b>&\"c'\n"),
             "a&lt;b&gt;&amp;&quot;c&#39; "

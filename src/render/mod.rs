@@ -14,6 +14,7 @@ pub mod chunk;
 pub mod context;
 pub mod helpers;
 pub mod items;
+pub mod kubernetes;
 pub mod linux;
 pub mod names;
 pub mod nsg;

@@ -473,6 +473,24 @@ pub const WINDOWS_FIREWALL: Profile = Profile {
     ..Profile::new(crate::policy::MAX_RULE_NAME)
 };
 
+/// Kubernetes NetworkPolicies. The ipBlocks an object holds are tagwall's
+/// choice, well below what the API server and etcd take (see
+/// [`super::kubernetes::MAX_IP_BLOCKS`]).
+pub const KUBERNETES: Profile = Profile {
+    group_members: Some(super::kubernetes::MAX_IP_BLOCKS),
+    shown: &[
+        show(
+            Field::NameLen,
+            "object name length (a DNS-1123 label, also the rule label's value)",
+        ),
+        show(
+            Field::GroupMembers,
+            "ipBlocks per NetworkPolicy (tagwall's choice; a rule of both directions counts twice)",
+        ),
+    ],
+    ..Profile::new(super::kubernetes::MAX_NAME)
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::TARGETS;

@@ -497,4 +497,31 @@ pub static TARGETS: &[Target] = &[
         chunk_size: profile::WINDOWS_FIREWALL.addresses_per_rule,
         context: windows_firewall::context,
     },
+    Target {
+        name: "kubernetes",
+        summary: "Kubernetes NetworkPolicies (networking.k8s.io/v1) per namespace and rule, \
+                  allowing the rule's prefixes as ipBlocks, split at 1,000 a policy; a \
+                  kustomization",
+        files: &[
+            file!(
+                "networkpolicies.yaml",
+                "kubernetes/networkpolicies.yaml",
+                Once
+            ),
+            file!("kustomization.yaml", "kubernetes/kustomization.yaml", Once),
+        ],
+        // A DNS-1123 label: lower-case letters, digits and `-` (rule names are
+        // lower-cased first; see `kubernetes::object_name`).
+        names: NameRules {
+            max_len: profile::KUBERNETES.name_len,
+            allowed: super::kubernetes::dns_char,
+            first: super::kubernetes::dns_first,
+            lead: "r",
+            replacement: '-',
+            sep: "-",
+        },
+        profile: profile::KUBERNETES,
+        chunk_size: profile::KUBERNETES.group_members,
+        context: super::kubernetes::context,
+    },
 ];
