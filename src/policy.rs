@@ -30,6 +30,10 @@ pub use vendor::{
     AsaUnmatched, BindDirection, Binding, LOG_TARGETS, Logtraffic, PLACEMENT_TARGETS, Placement,
     VendorOptions,
 };
+/// The settings of the Kubernetes network-policy targets
+/// (`[targets.calico]`, `[targets.cilium]`) and their checks.
+mod kube;
+pub use kube::{CalicoOptions, CiliumOptions, DEFAULT_NAMESPACE, is_dns_label, is_label_value};
 /// The settings of the scheduled job (`[run]`).
 mod run;
 pub use run::RunSettings;
@@ -88,6 +92,12 @@ pub struct TargetOptions {
     /// `[targets.checkpoint]`.
     #[serde(default)]
     pub checkpoint: CheckpointOptions,
+    /// `[targets.calico]`.
+    #[serde(default)]
+    pub calico: CalicoOptions,
+    /// `[targets.cilium]`.
+    #[serde(default)]
+    pub cilium: CiliumOptions,
 }
 
 /// `[targets.checkpoint]`.
@@ -481,6 +491,11 @@ impl Policy {
             if let Some(v) = self.targets.vendor(name)
                 && let Err(message) = v.check(name)
             {
+                return fail(message);
+            }
+        }
+        for check in [self.targets.calico.check(), self.targets.cilium.check()] {
+            if let Err(message) = check {
                 return fail(message);
             }
         }

@@ -209,6 +209,7 @@ const CONTEXT_FILES: &[(&str, &str)] = &[
     ("src/render/azure_firewall.rs", "azure-firewall"),
     ("src/render/aws_prefix_list.rs", "aws-prefix-list"),
     ("src/render/checkpoint.rs", "checkpoint"),
+    ("src/render/calico.rs", "calico"),
     (
         "src/render/report.rs",
         "the change report (diff.md, diff.html)",

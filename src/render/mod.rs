@@ -9,11 +9,13 @@
 
 pub mod aws_prefix_list;
 pub mod azure_firewall;
+pub mod calico;
 pub mod checkpoint;
 pub mod chunk;
 pub mod context;
 pub mod helpers;
 pub mod items;
+pub mod kube;
 pub mod linux;
 pub mod names;
 pub mod nsg;

@@ -6,7 +6,9 @@
 //! [`Profile::shown`], in that order (a label is what the platform's
 //! documentation calls the limit, so it differs between rows).
 
-use super::{Limit, aws_prefix_list, azure_firewall, checkpoint, linux, nsg, pfsense};
+use super::{
+    Limit, aws_prefix_list, azure_firewall, calico, checkpoint, kube, linux, nsg, pfsense,
+};
 use std::collections::BTreeMap;
 
 /// The limits of one platform. `None` where the platform has no such limit
@@ -443,6 +445,24 @@ pub const MIKROTIK: Profile = Profile {
         entries: true,
     }),
     ..Profile::new(63)
+};
+
+/// Calico network sets and policies.
+pub const CALICO: Profile = Profile {
+    group_members: Some(calico::MAX_NETS_PER_SET),
+    template_bytes: Some(kube::MAX_OBJECT_BYTES),
+    shown: &[
+        show(
+            Field::GroupMembers,
+            "prefixes per GlobalNetworkSet (tagwall's choice)",
+        ),
+        show(
+            Field::TemplateBytes,
+            "bytes per object (below etcd's 1.5 MiB request limit)",
+        ),
+        show(Field::NameLen, "rule label value length"),
+    ],
+    ..Profile::new(kube::MAX_IDENT)
 };
 
 #[cfg(test)]

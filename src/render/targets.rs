@@ -8,8 +8,8 @@ use super::names::{
 };
 use super::profile::{self, NFT_MAX_NAME, Profile};
 use super::{
-    Each, FileSpec, Job, aws_prefix_list, azure_firewall, checkpoint, generic_context, linux, nsg,
-    pfsense, vendor,
+    Each, FileSpec, Job, aws_prefix_list, azure_firewall, calico, checkpoint, generic_context,
+    kube, linux, nsg, pfsense, vendor,
 };
 use crate::error::Result;
 use serde_json::Value;
@@ -123,6 +123,7 @@ pub static PARTIALS: &[(&str, &str)] = &[
     ("junos/policy", template!("junos/policy")),
     ("junos/insert", template!("junos/insert")),
     ("mikrotik/filter", template!("mikrotik/filter")),
+    ("calico/rule", template!("calico/rule")),
 ];
 
 /// Every target, in the order `tagwall targets` lists them.
@@ -473,5 +474,19 @@ pub static TARGETS: &[Target] = &[
         profile: profile::MIKROTIK,
         chunk_size: None,
         context: vendor::context,
+    },
+    Target {
+        name: "calico",
+        summary: "Calico (projectcalico.org/v3): a GlobalNetworkSet per rule and family, split at \
+                  5,000 prefixes, selected by label from one NetworkPolicy per namespace or a \
+                  GlobalNetworkPolicy; the policy file is applied once, the sets weekly",
+        files: &[
+            file!("networksets.yaml", "calico/networksets.yaml", Once),
+            file!("policies.yaml", "calico/policies.yaml", Once),
+        ],
+        names: kube::IDENT_RULES,
+        profile: profile::CALICO,
+        chunk_size: profile::CALICO.group_members,
+        context: calico::context,
     },
 ];

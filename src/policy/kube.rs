@@ -1,0 +1,234 @@
+//! The settings of the Kubernetes network-policy targets,
+//! `[targets.calico]` and `[targets.cilium]`: where the policies go (the
+//! namespaces, or cluster-wide), which workloads they select, and the
+//! checks that name the key at fault.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The namespace the policies go into when none is given: the Arc
+/// agents' own.
+pub const DEFAULT_NAMESPACE: &str = "azure-arc";
+
+/// Longest Calico selector expression tagwall takes.
+pub const MAX_SELECTOR: usize = 1024;
+
+/// `[targets.calico]`: where the Calico policy goes and which workloads it
+/// selects.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalicoOptions {
+    /// The namespaces that get a `NetworkPolicy` (default `["azure-arc"]`);
+    /// not with `global`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespaces: Option<Vec<String>>,
+    /// One `GlobalNetworkPolicy` for every namespace instead.
+    #[serde(default)]
+    pub global: bool,
+    /// The Calico selector expression of the workloads the policy applies
+    /// to (default `all()`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selector: Option<String>,
+    /// The policy's `order` (none: Calico applies it after every ordered
+    /// policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<u32>,
+    /// The tier the policy belongs to (none: Calico's `default` tier). The
+    /// policy's name then starts with `<tier>.`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tier: Option<String>,
+}
+
+impl CalicoOptions {
+    /// The namespaces of the `NetworkPolicy` objects (empty with `global`).
+    pub fn namespaces(&self) -> Vec<String> {
+        match (&self.namespaces, self.global) {
+            (_, true) => Vec::new(),
+            (Some(list), false) => list.clone(),
+            (None, false) => vec![DEFAULT_NAMESPACE.to_string()],
+        }
+    }
+
+    /// The selector of the workloads: as given, else `all()`.
+    pub fn selector(&self) -> &str {
+        self.selector.as_deref().unwrap_or("all()")
+    }
+
+    /// The check of `[targets.calico]`, naming the key at fault.
+    pub fn check(&self) -> Result<(), String> {
+        let key = "[targets.calico]";
+        if self.global && self.namespaces.is_some() {
+            return Err(format!(
+                "{key} namespaces is for NetworkPolicy objects; global = true writes one \
+                 GlobalNetworkPolicy for every namespace: remove one of the two"
+            ));
+        }
+        if let Some(list) = &self.namespaces {
+            check_namespaces(key, list)?;
+        }
+        if let Some(s) = &self.selector {
+            let ok = !s.trim().is_empty()
+                && s.len() <= MAX_SELECTOR
+                && s.chars().all(|c| c == ' ' || c.is_ascii_graphic());
+            if !ok {
+                return Err(format!(
+                    "{key} selector {s:?} must be a Calico selector expression of 1 to \
+                     {MAX_SELECTOR} printable ASCII characters"
+                ));
+            }
+        }
+        if let Some(t) = &self.tier
+            && !is_dns_label(t)
+        {
+            return Err(format!(
+                "{key} tier {t:?} must be a Calico tier name: 1 to 63 lowercase letters, \
+                 digits and -, starting and ending with a letter or digit"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `[targets.cilium]`: where the Cilium policy goes and which endpoints it
+/// selects.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CiliumOptions {
+    /// The namespaces that get a `CiliumNetworkPolicy` (default
+    /// `["azure-arc"]`); not with `cluster_wide`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespaces: Option<Vec<String>>,
+    /// One `CiliumClusterwideNetworkPolicy` instead.
+    #[serde(default)]
+    pub cluster_wide: bool,
+    /// The `matchLabels` of the endpoints the policy applies to (default
+    /// none: every endpoint of the namespace, or of the cluster).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub endpoint_selector: BTreeMap<String, String>,
+}
+
+impl CiliumOptions {
+    /// The namespaces of the `CiliumNetworkPolicy` objects (empty with
+    /// `cluster_wide`).
+    pub fn namespaces(&self) -> Vec<String> {
+        match (&self.namespaces, self.cluster_wide) {
+            (_, true) => Vec::new(),
+            (Some(list), false) => list.clone(),
+            (None, false) => vec![DEFAULT_NAMESPACE.to_string()],
+        }
+    }
+
+    /// The check of `[targets.cilium]`, naming the key at fault.
+    pub fn check(&self) -> Result<(), String> {
+        let key = "[targets.cilium]";
+        if self.cluster_wide && self.namespaces.is_some() {
+            return Err(format!(
+                "{key} namespaces is for CiliumNetworkPolicy objects; cluster_wide = true \
+                 writes one CiliumClusterwideNetworkPolicy: remove one of the two"
+            ));
+        }
+        if let Some(list) = &self.namespaces {
+            check_namespaces(key, list)?;
+        }
+        for (k, v) in &self.endpoint_selector {
+            if !is_label_key(k) {
+                return Err(format!(
+                    "{key} endpoint_selector key {k:?} is not a label key ([prefix/]name: \
+                     a name of 1 to 63 letters, digits, - _ . ; an optional source such \
+                     as k8s: before it)"
+                ));
+            }
+            if !is_label_value(v) {
+                return Err(format!(
+                    "{key} endpoint_selector value {v:?} of {k:?} is not a label value (at \
+                     most 63 letters, digits, - _ ., starting and ending with a letter or digit)"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_namespaces(key: &str, list: &[String]) -> Result<(), String> {
+    if list.is_empty() {
+        return Err(format!("{key} namespaces is empty: name at least one"));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    for n in list {
+        if !is_dns_label(n) {
+            return Err(format!(
+                "{key} namespace {n:?} is not a Kubernetes namespace name (1 to 63 lowercase \
+                 letters, digits and -, starting and ending with a letter or digit)"
+            ));
+        }
+        if !seen.insert(n) {
+            return Err(format!("{key} namespace {n:?} is named twice"));
+        }
+    }
+    Ok(())
+}
+
+/// An RFC 1123 label: 1 to 63 of `a-z 0-9 -`, starting and ending with a
+/// letter or digit (Kubernetes namespace names).
+///
+/// ```
+/// use tagwall::policy::is_dns_label;
+/// assert!(is_dns_label("azure-arc"));
+/// assert!(!is_dns_label("Azure-Arc") && !is_dns_label("-a") && !is_dns_label("a."));
+/// ```
+pub fn is_dns_label(s: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    s.len() <= 63
+        && edge(s.chars().next())
+        && edge(s.chars().last())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// A Kubernetes label value: at most 63 of `A-Z a-z 0-9 - _ .`, starting
+/// and ending with a letter or digit (or empty).
+pub fn is_label_value(s: &str) -> bool {
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    s.is_empty()
+        || (s.len() <= 63
+            && edge(s.chars().next())
+            && edge(s.chars().last())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+}
+
+/// A label key as Cilium takes it: an optional source (`k8s:`), an optional
+/// DNS prefix and `/`, and a name that is a non-empty label value.
+fn is_label_key(s: &str) -> bool {
+    let s = match s.split_once(':') {
+        Some((source, rest)) if is_dns_label(source) => rest,
+        Some(_) => return false,
+        None => s,
+    };
+    let (prefix, name) = match s.rsplit_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, s),
+    };
+    let prefix_ok = prefix.is_none_or(|p| p.len() <= 253 && p.split('.').all(is_dns_label));
+    prefix_ok && !name.is_empty() && is_label_value(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_keys() {
+        for good in [
+            "app",
+            "k8s:app",
+            "app.kubernetes.io/name",
+            "k8s:io.kubernetes.pod.namespace",
+        ] {
+            assert!(is_label_key(good), "{good}");
+        }
+        for bad in ["", "a b", "x/", "/a", "A:b", "a\"b", "-a"] {
+            assert!(!is_label_key(bad), "{bad}");
+        }
+    }
+}
