@@ -31,9 +31,9 @@ pub use vendor::{
     VendorOptions,
 };
 /// The settings of the Kubernetes network-policy targets
-/// (`[targets.calico]`, `[targets.cilium]`) and their checks.
+/// (`[targets.calico]`) and their checks.
 mod kube;
-pub use kube::{CalicoOptions, CiliumOptions, DEFAULT_NAMESPACE, is_dns_label, is_label_value};
+pub use kube::{CalicoOptions, DEFAULT_NAMESPACE, is_dns_label};
 /// The settings of the scheduled job (`[run]`).
 mod run;
 pub use run::RunSettings;
@@ -95,9 +95,6 @@ pub struct TargetOptions {
     /// `[targets.calico]`.
     #[serde(default)]
     pub calico: CalicoOptions,
-    /// `[targets.cilium]`.
-    #[serde(default)]
-    pub cilium: CiliumOptions,
 }
 
 /// `[targets.checkpoint]`.
@@ -494,10 +491,8 @@ impl Policy {
                 return fail(message);
             }
         }
-        for check in [self.targets.calico.check(), self.targets.cilium.check()] {
-            if let Err(message) = check {
-                return fail(message);
-            }
+        if let Err(message) = self.targets.calico.check() {
+            return fail(message);
         }
         let asa = &self.targets.cisco_asa;
         for (key, bound, dir) in [

@@ -1,10 +1,9 @@
-//! The settings of the Kubernetes network-policy targets,
-//! `[targets.calico]` and `[targets.cilium]`: where the policies go (the
-//! namespaces, or cluster-wide), which workloads they select, and the
-//! checks that name the key at fault.
+//! The settings of the Kubernetes network-policy targets
+//! (`[targets.calico]`): where the policies go (the namespaces, or
+//! cluster-wide), which workloads they select, and the checks that name the
+//! key at fault.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 
 /// The namespace the policies go into when none is given: the Arc
 /// agents' own.
@@ -89,66 +88,6 @@ impl CalicoOptions {
     }
 }
 
-/// `[targets.cilium]`: where the Cilium policy goes and which endpoints it
-/// selects.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct CiliumOptions {
-    /// The namespaces that get a `CiliumNetworkPolicy` (default
-    /// `["azure-arc"]`); not with `cluster_wide`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub namespaces: Option<Vec<String>>,
-    /// One `CiliumClusterwideNetworkPolicy` instead.
-    #[serde(default)]
-    pub cluster_wide: bool,
-    /// The `matchLabels` of the endpoints the policy applies to (default
-    /// none: every endpoint of the namespace, or of the cluster).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub endpoint_selector: BTreeMap<String, String>,
-}
-
-impl CiliumOptions {
-    /// The namespaces of the `CiliumNetworkPolicy` objects (empty with
-    /// `cluster_wide`).
-    pub fn namespaces(&self) -> Vec<String> {
-        match (&self.namespaces, self.cluster_wide) {
-            (_, true) => Vec::new(),
-            (Some(list), false) => list.clone(),
-            (None, false) => vec![DEFAULT_NAMESPACE.to_string()],
-        }
-    }
-
-    /// The check of `[targets.cilium]`, naming the key at fault.
-    pub fn check(&self) -> Result<(), String> {
-        let key = "[targets.cilium]";
-        if self.cluster_wide && self.namespaces.is_some() {
-            return Err(format!(
-                "{key} namespaces is for CiliumNetworkPolicy objects; cluster_wide = true \
-                 writes one CiliumClusterwideNetworkPolicy: remove one of the two"
-            ));
-        }
-        if let Some(list) = &self.namespaces {
-            check_namespaces(key, list)?;
-        }
-        for (k, v) in &self.endpoint_selector {
-            if !is_label_key(k) {
-                return Err(format!(
-                    "{key} endpoint_selector key {k:?} is not a label key ([prefix/]name: \
-                     a name of 1 to 63 letters, digits, - _ . ; an optional source such \
-                     as k8s: before it)"
-                ));
-            }
-            if !is_label_value(v) {
-                return Err(format!(
-                    "{key} endpoint_selector value {v:?} of {k:?} is not a label value (at \
-                     most 63 letters, digits, - _ ., starting and ending with a letter or digit)"
-                ));
-            }
-        }
-        Ok(())
-    }
-}
-
 fn check_namespaces(key: &str, list: &[String]) -> Result<(), String> {
     if list.is_empty() {
         return Err(format!("{key} namespaces is empty: name at least one"));
@@ -183,52 +122,4 @@ pub fn is_dns_label(s: &str) -> bool {
         && edge(s.chars().last())
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-}
-
-/// A Kubernetes label value: at most 63 of `A-Z a-z 0-9 - _ .`, starting
-/// and ending with a letter or digit (or empty).
-pub fn is_label_value(s: &str) -> bool {
-    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
-    s.is_empty()
-        || (s.len() <= 63
-            && edge(s.chars().next())
-            && edge(s.chars().last())
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
-}
-
-/// A label key as Cilium takes it: an optional source (`k8s:`), an optional
-/// DNS prefix and `/`, and a name that is a non-empty label value.
-fn is_label_key(s: &str) -> bool {
-    let s = match s.split_once(':') {
-        Some((source, rest)) if is_dns_label(source) => rest,
-        Some(_) => return false,
-        None => s,
-    };
-    let (prefix, name) = match s.rsplit_once('/') {
-        Some((p, n)) => (Some(p), n),
-        None => (None, s),
-    };
-    let prefix_ok = prefix.is_none_or(|p| p.len() <= 253 && p.split('.').all(is_dns_label));
-    prefix_ok && !name.is_empty() && is_label_value(name)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn label_keys() {
-        for good in [
-            "app",
-            "k8s:app",
-            "app.kubernetes.io/name",
-            "k8s:io.kubernetes.pod.namespace",
-        ] {
-            assert!(is_label_key(good), "{good}");
-        }
-        for bad in ["", "a b", "x/", "/a", "A:b", "a\"b", "-a"] {
-            assert!(!is_label_key(bad), "{bad}");
-        }
-    }
 }
