@@ -34,6 +34,10 @@ pub use vendor::{
 /// (`[targets.windows-firewall]`) and their checks.
 mod windows;
 pub use windows::{MAX_WINDOWS_GROUP, WindowsFirewallOptions, WindowsMode, WindowsProfile};
+/// The settings of the Kubernetes network-policy targets
+/// (`[targets.calico]`) and their checks.
+mod kube;
+pub use kube::{CalicoOptions, DEFAULT_NAMESPACE};
 /// The settings of the scheduled job (`[run]`).
 mod run;
 pub use run::RunSettings;
@@ -103,6 +107,9 @@ pub struct TargetOptions {
     /// `[targets.kubernetes]`.
     #[serde(default, skip_serializing_if = "KubernetesOptions::is_default")]
     pub kubernetes: KubernetesOptions,
+    /// `[targets.calico]`.
+    #[serde(default)]
+    pub calico: CalicoOptions,
 }
 
 /// `[targets.checkpoint]`.
@@ -498,6 +505,9 @@ impl Policy {
             {
                 return fail(message);
             }
+        }
+        if let Err(message) = self.targets.calico.check() {
+            return fail(message);
         }
         let asa = &self.targets.cisco_asa;
         for (key, bound, dir) in [

@@ -211,6 +211,7 @@ const CONTEXT_FILES: &[(&str, &str)] = &[
     ("src/render/checkpoint.rs", "checkpoint"),
     ("src/render/windows_firewall.rs", "windows-firewall"),
     ("src/render/kubernetes.rs", "kubernetes"),
+    ("src/render/calico.rs", "calico"),
     (
         "src/render/report.rs",
         "the change report (diff.md, diff.html)",

@@ -9,12 +9,14 @@
 
 pub mod aws_prefix_list;
 pub mod azure_firewall;
+pub mod calico;
 pub mod checkpoint;
 pub mod chunk;
 pub mod context;
 pub mod helpers;
 pub mod items;
 pub mod kubernetes;
+pub mod kube;
 pub mod linux;
 pub mod names;
 pub mod nsg;

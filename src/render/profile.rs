@@ -7,7 +7,8 @@
 //! documentation calls the limit, so it differs between rows).
 
 use super::{
-    Limit, aws_prefix_list, azure_firewall, checkpoint, linux, nsg, pfsense, windows_firewall,
+    Limit, aws_prefix_list, azure_firewall, calico, checkpoint, kube, linux, nsg, pfsense,
+    windows_firewall,
 };
 use std::collections::BTreeMap;
 
@@ -489,6 +490,24 @@ pub const KUBERNETES: Profile = Profile {
         ),
     ],
     ..Profile::new(super::kubernetes::MAX_NAME)
+};
+
+/// Calico network sets and policies.
+pub const CALICO: Profile = Profile {
+    group_members: Some(calico::MAX_NETS_PER_SET),
+    template_bytes: Some(kube::MAX_OBJECT_BYTES),
+    shown: &[
+        show(
+            Field::GroupMembers,
+            "prefixes per GlobalNetworkSet (tagwall's choice)",
+        ),
+        show(
+            Field::TemplateBytes,
+            "bytes per object (below etcd's 1.5 MiB request limit)",
+        ),
+        show(Field::NameLen, "rule label value length"),
+    ],
+    ..Profile::new(kube::MAX_IDENT)
 };
 
 #[cfg(test)]

@@ -8,8 +8,8 @@ use super::names::{
 };
 use super::profile::{self, NFT_MAX_NAME, Profile};
 use super::{
-    Each, FileSpec, Job, aws_prefix_list, azure_firewall, checkpoint, generic_context, linux, nsg,
-    pfsense, vendor, windows_firewall,
+    Each, FileSpec, Job, aws_prefix_list, azure_firewall, calico, checkpoint, generic_context,
+    kube, linux, nsg, pfsense, vendor, windows_firewall,
 };
 use crate::error::Result;
 use serde_json::Value;
@@ -125,6 +125,7 @@ pub static PARTIALS: &[(&str, &str)] = &[
     ("mikrotik/filter", template!("mikrotik/filter")),
     ("windows-firewall/lib", template!("windows-firewall/lib")),
     ("windows-firewall/rule", template!("windows-firewall/rule")),
+    ("calico/rule", template!("calico/rule")),
 ];
 
 /// Every target, in the order `tagwall targets` lists them.
@@ -523,5 +524,19 @@ pub static TARGETS: &[Target] = &[
         profile: profile::KUBERNETES,
         chunk_size: profile::KUBERNETES.group_members,
         context: super::kubernetes::context,
+    },
+    Target {
+        name: "calico",
+        summary: "Calico (projectcalico.org/v3): a GlobalNetworkSet per rule and family, split at \
+                  5,000 prefixes, selected by label from one NetworkPolicy per namespace or a \
+                  GlobalNetworkPolicy; the policy file is applied once, the sets weekly",
+        files: &[
+            file!("networksets.yaml", "calico/networksets.yaml", Once),
+            file!("policies.yaml", "calico/policies.yaml", Once),
+        ],
+        names: kube::IDENT_RULES,
+        profile: profile::CALICO,
+        chunk_size: profile::CALICO.group_members,
+        context: calico::context,
     },
 ];
