@@ -57,27 +57,6 @@ fn objects(test: &str, dir: &Path) -> Option<Vec<Value>> {
     Some(serde_json::from_slice(&out.stdout).unwrap())
 }
 
-/// Rule name -> (IPv4, IPv6) prefixes, from the plain target's rules.json.
-fn expected(out: &Path) -> BTreeMap<String, Families> {
-    let text = fs::read_to_string(out.join("plain/rules.json")).unwrap();
-    let rules: Value = serde_json::from_str(&text).unwrap();
-    rules["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let fam = |f: &str| -> BTreeSet<String> {
-                r["prefixes"][f]
-                    .as_array()
-                    .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
-                    .unwrap_or_default()
-            };
-            let name = r["name"].as_str().unwrap().to_string();
-            (name, [fam("ipv4"), fam("ipv6")])
-        })
-        .collect()
-}
-
 fn of_kind<'a>(objects: &'a [Value], kind: &str) -> Vec<&'a Value> {
     objects.iter().filter(|o| o["kind"] == kind).collect()
 }
@@ -94,7 +73,7 @@ fn text(v: &Value) -> &str {
 /// files, and every rule of every policy selects sets that exist.
 fn check_calico(test: &str, out: &Path) -> Option<Vec<Value>> {
     let objects = objects(test, &out.join("calico"))?;
-    let want = expected(out);
+    let want = common::plain_sets(out);
     let mut got: BTreeMap<String, Families> = BTreeMap::new();
     let mut idents: BTreeMap<String, String> = BTreeMap::new();
     let sets = of_kind(&objects, "GlobalNetworkSet");

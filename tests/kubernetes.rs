@@ -45,30 +45,6 @@ fn max_ip_blocks() -> usize {
     t.profile.group_members.unwrap()
 }
 
-/// Rule name -> (IPv4, IPv6) prefixes, from the plain target's rules.json
-/// (the library's aggregated sets).
-fn expected(out: &Path) -> Want {
-    let rules: Value =
-        serde_json::from_slice(&fs::read(out.join("plain/rules.json")).unwrap()).unwrap();
-    rules["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let fam = |f: &str| -> BTreeSet<String> {
-                r["prefixes"][f]
-                    .as_array()
-                    .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
-                    .unwrap_or_default()
-            };
-            (
-                r["name"].as_str().unwrap().to_string(),
-                [fam("ipv4"), fam("ipv6")],
-            )
-        })
-        .collect()
-}
-
 /// Every document of a multi-document YAML file, parsed by a YAML parser.
 fn documents(path: &Path) -> Vec<Value> {
     let text = fs::read_to_string(path).unwrap();
@@ -156,7 +132,7 @@ fn read_policies(out: &Path) -> BTreeMap<String, Want> {
 
 /// Every namespace's rules allow exactly the aggregated prefixes.
 fn check_coverage(out: &Path, namespaces: &[&str]) -> usize {
-    let want = expected(out);
+    let want = common::plain_sets(out);
     let got = read_policies(out);
     let want_ns: BTreeSet<&str> = namespaces.iter().copied().collect();
     assert_eq!(

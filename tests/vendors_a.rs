@@ -361,6 +361,18 @@ fn check_build(target: &str, out: &Path, expect: &[Expect]) -> State {
     state
 }
 
+/// `build --policy` with `body` is refused with exit 2 and a message that
+/// holds `want`.
+fn refused(dir: &Path, body: &str, want: &str) {
+    let bad = policy_file(dir, body);
+    let o = run(
+        dir,
+        &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
+    );
+    assert_eq!(o.status.code(), Some(2), "{body}: {}", text(&o).1);
+    assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
+}
+
 fn policy_file(dir: &Path, body: &str) -> PathBuf {
     let p = dir.join("policy.toml");
     fs::write(&p, body).unwrap();
@@ -470,16 +482,11 @@ fn objects_only_writes_the_groups_and_no_rule() {
         assert!(all.contains(group), "{t}: no {group:?}");
     }
     // A misspelt key is an error, not ignored.
-    let bad = policy_file(
+    refused(
         dir.path(),
         &format!("{RICH_POLICY}\n[targets.panos]\nobject_only = true\n"),
+        "object_only",
     );
-    let o = run(
-        dir.path(),
-        &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
-    assert!(text(&o).1.contains("object_only"), "{}", text(&o).1);
 }
 
 // ---------------------------------------------------------------- prefixes
@@ -1149,13 +1156,7 @@ fn zones_come_from_the_policy() {
             "zone \"bad zone\" must be",
         ),
     ] {
-        let bad = policy_file(dir.path(), &format!("{RICH_POLICY}\n{table}\n"));
-        let o = run(
-            dir.path(),
-            &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
-        );
-        assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
-        assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
+        refused(dir.path(), &format!("{RICH_POLICY}\n{table}\n"), want);
     }
 }
 
@@ -1186,19 +1187,10 @@ fn fortios_interfaces_come_from_the_policy() {
     // Inbound: from Azure.
     assert!(conf.contains("set srcintf \"wan1\" \"wan2\"\n"), "{conf}");
     assert!(!conf.contains("\"any\"\n        set dstintf"), "{conf}");
-    let bad = policy_file(
+    refused(
         dir.path(),
         &format!("{RICH_POLICY}\n[targets.panos]\nto_interfaces = [\"wan1\"]\n"),
-    );
-    let o = run(
-        dir.path(),
-        &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
-    assert!(
-        text(&o).1.contains("only fortios has interfaces"),
-        "{}",
-        text(&o).1
+        "only fortios has interfaces",
     );
 }
 
@@ -1357,13 +1349,7 @@ fn asa_binds_the_lists_the_policy_names_and_their_last_entry_stays_last() {
             "direction",
         ),
     ] {
-        let bad = policy_file(dir.path(), &format!("{RICH_POLICY}\n{table}\n"));
-        let o = run(
-            dir.path(),
-            &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
-        );
-        assert_eq!(o.status.code(), Some(2), "{}", text(&o).1);
-        assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
+        refused(dir.path(), &format!("{RICH_POLICY}\n{table}\n"), want);
     }
     // A list no rule fills cannot be bound.
     let outbound_only = policy_file(
@@ -1845,13 +1831,7 @@ fn junos_and_fortios_options_are_refused_where_they_do_not_apply() {
             "[targets.junos] from_zones: give at least one zone",
         ),
     ] {
-        let bad = policy_file(dir.path(), &format!("{RICH_POLICY}\n{table}\n"));
-        let o = run(
-            dir.path(),
-            &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
-        );
-        assert_eq!(o.status.code(), Some(2), "{table}: {}", text(&o).1);
-        assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
+        refused(dir.path(), &format!("{RICH_POLICY}\n{table}\n"), want);
     }
 }
 
@@ -2154,13 +2134,7 @@ fn panos_settings_are_refused_naming_the_key() {
             "[targets.fortios] vsys: only panos takes it",
         ),
     ] {
-        let bad = policy_file(dir.path(), &format!("{RICH_POLICY}\n{table}\n"));
-        let o = run(
-            dir.path(),
-            &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
-        );
-        assert_eq!(o.status.code(), Some(2), "{table}: {}", text(&o).1);
-        assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
+        refused(dir.path(), &format!("{RICH_POLICY}\n{table}\n"), want);
     }
     // Placed around one of its own rules: the policy cannot say where.
     let own = policy_file(
@@ -2222,15 +2196,10 @@ fn mikrotik_placement_is_refused_where_routeros_cannot_place() {
             "not starting with",
         ),
     ] {
-        let bad = policy_file(
+        refused(
             dir.path(),
             &format!("{RICH_POLICY}\n[targets.mikrotik]\n{table}\n"),
+            want,
         );
-        let o = run(
-            dir.path(),
-            &["build", "--policy", bad.to_str().unwrap(), "--out", "bad"],
-        );
-        assert_eq!(o.status.code(), Some(2), "{table}: {}", text(&o).1);
-        assert!(text(&o).1.contains(want), "{want}: {}", text(&o).1);
     }
 }

@@ -45,28 +45,6 @@ fn json_file(path: &Path) -> Value {
     serde_json::from_str(&read(path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// Rule name -> (IPv4, IPv6) prefixes, from the plain target's rules.json.
-fn expected(out: &Path) -> BTreeMap<String, [BTreeSet<String>; 2]> {
-    let rules = json_file(&out.join("plain/rules.json"));
-    rules["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let fam = |f: &str| -> BTreeSet<String> {
-                r["prefixes"][f]
-                    .as_array()
-                    .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
-                    .unwrap_or_default()
-            };
-            (
-                r["name"].as_str().unwrap().to_string(),
-                [fam("ipv4"), fam("ipv6")],
-            )
-        })
-        .collect()
-}
-
 fn set(items: impl IntoIterator<Item = impl Into<String>>) -> BTreeSet<String> {
     items.into_iter().map(Into::into).collect()
 }
@@ -381,7 +359,7 @@ fn aws_replay(dir: &Path, name: &str, entries: &mut BTreeSet<String>) -> (BTreeS
 
 /// Check every target's output in `out` against the plain target's sets.
 fn check_all(out: &Path, targets: &[&str]) {
-    let want = expected(out);
+    let want = common::plain_sets(out);
     for t in targets {
         let dir = out.join(t);
         match *t {

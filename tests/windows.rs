@@ -45,29 +45,6 @@ fn script(out: &Path, file: &str) -> String {
     fs::read_to_string(out.join(TARGET).join(file)).unwrap()
 }
 
-/// Rule name -> (IPv4, IPv6) prefixes, from the plain target's rules.json.
-fn expected(out: &Path) -> BTreeMap<String, [BTreeSet<String>; 2]> {
-    let rules: Value =
-        serde_json::from_slice(&fs::read(out.join("plain/rules.json")).unwrap()).unwrap();
-    rules["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let fam = |f: &str| -> BTreeSet<String> {
-                r["prefixes"][f]
-                    .as_array()
-                    .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
-                    .unwrap_or_default()
-            };
-            (
-                r["name"].as_str().unwrap().to_string(),
-                [fam("ipv4"), fam("ipv6")],
-            )
-        })
-        .collect()
-}
-
 // ---------------------------------------------------------------------------
 // A scanner of PowerShell's quoting: comments, single-quoted literals (any of
 // the five characters PowerShell reads as a single quote opens and closes
@@ -315,7 +292,7 @@ fn matched(o: &Objects, group: &str) -> BTreeMap<(String, String, String), BTree
 /// Every rule, family and direction of the policy has exactly its
 /// aggregated prefixes in the script, and nothing else is there.
 fn check_coverage(out: &Path, group: &str, directions: &BTreeMap<String, Vec<&str>>) {
-    let want = expected(out);
+    let want = common::plain_sets(out);
     let text = script(out, "tagwall.ps1");
     let o = objects(&text);
     let got = matched(&o, group);
@@ -567,7 +544,7 @@ fn remote_address_mode_splits_long_lists_within_the_limit() {
         "o",
         &["--input", s(&input), "--policy", s(&pol)],
     );
-    let want = expected(&out);
+    let want = common::plain_sets(&out);
     let o = objects(&script(&out, "tagwall.ps1"));
     assert!(o.keywords.is_empty());
     let directions: BTreeMap<String, Vec<&str>> =

@@ -89,22 +89,22 @@ impl CalicoOptions {
     }
 }
 
-fn check_namespaces(key: &str, list: &[String]) -> Result<(), String> {
+/// The namespaces of a Kubernetes target's table `key`: at least one, each
+/// a DNS-1123 label, none twice.
+pub(super) fn check_namespaces(key: &str, list: &[String]) -> Result<(), String> {
     if list.is_empty() {
         return Err(format!("{key} namespaces is empty: name at least one"));
     }
-    let mut seen = std::collections::BTreeSet::new();
-    for n in list {
-        if !is_dns_label(n) {
+    for (i, ns) in list.iter().enumerate() {
+        if !is_dns_label(ns) {
             return Err(format!(
-                "{key} namespace {n:?} is not a Kubernetes namespace name (1 to 63 lowercase \
-                 letters, digits and -, starting and ending with a letter or digit)"
+                "{key} namespace {ns:?} is not a DNS-1123 label (1 to 63 of a-z 0-9 -, \
+                 starting and ending with a letter or digit)"
             ));
         }
-        if !seen.insert(n) {
-            return Err(format!("{key} namespace {n:?} is named twice"));
+        if list[..i].contains(ns) {
+            return Err(format!("{key} namespace {ns:?} is named twice"));
         }
     }
     Ok(())
 }
-

@@ -54,7 +54,7 @@ impl Default for KubernetesOptions {
 
 impl KubernetesOptions {
     fn default_namespaces() -> Vec<String> {
-        vec!["azure-arc".to_string()]
+        vec![super::DEFAULT_NAMESPACE.to_string()]
     }
 
     fn default_name_prefix() -> String {
@@ -119,19 +119,8 @@ impl Policy {
     pub(super) fn validate_kubernetes(&self) -> Option<String> {
         let k = &self.targets.kubernetes;
         let key = "[targets.kubernetes]";
-        if k.namespaces.is_empty() {
-            return Some(format!("{key} namespaces is empty: name at least one"));
-        }
-        for (i, ns) in k.namespaces.iter().enumerate() {
-            if !is_dns_label(ns) {
-                return Some(format!(
-                    "{key} namespaces: {ns:?} is not a DNS-1123 label (1 to 63 of a-z 0-9 -, \
-                     starting and ending with a letter or digit)"
-                ));
-            }
-            if k.namespaces[..i].contains(ns) {
-                return Some(format!("{key} namespaces: {ns:?} is named twice"));
-            }
+        if let Err(message) = super::kube::check_namespaces(key, &k.namespaces) {
+            return Some(message);
         }
         for (label, value) in &k.pod_selector {
             if !is_label_key(label) {

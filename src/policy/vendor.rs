@@ -315,11 +315,8 @@ impl VendorOptions {
         }
         for (key, b) in &bound {
             let i = &b.interface;
-            let ok = !i.is_empty()
-                && i.len() <= MAX_NAMEIF
-                && i.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && i.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+            let ok = plain_name(i, MAX_NAMEIF)
+                && i.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
             if !ok {
                 return Err(format!(
                     "[targets.{name}] {key}: interface {i:?} must be a letter, then up to {} \

@@ -15,7 +15,9 @@ use crate::error::Result;
 /// the weekly update prunes by it.
 pub const MANAGED_BY: &str = "tagwall";
 
-/// Longest rule identifier: a label value, and a DNS-1123 label.
+/// Longest rule identifier and object name: a label value, and a DNS-1123
+/// label (an object name may be a 253-character subdomain, but tagwall
+/// keeps to a label so that the name is also a valid label value).
 pub const MAX_IDENT: usize = 63;
 
 /// Most bytes tagwall lets one object weigh, as YAML: etcd refuses a

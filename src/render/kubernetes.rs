@@ -24,11 +24,6 @@ use crate::policy::{Action, Direction, KubernetesOptions, Protocol, Rule};
 use serde::Serialize;
 use serde_json::Value;
 
-/// Longest object name: a NetworkPolicy name is a DNS-1123 subdomain (253
-/// characters), but tagwall keeps to a DNS-1123 label (63) so that the name
-/// is also a valid label value (`tagwall/rule`).
-pub const MAX_NAME: usize = 63;
-
 /// Most `ipBlock` peers in one object, egress and ingress together (a rule
 /// of both directions lists its prefixes twice, so it gets half as many
 /// prefixes an object). tagwall's choice, well below what the API takes:
@@ -43,16 +38,6 @@ pub const MAX_IP_BLOCKS: usize = 1000;
 /// lists those that fit, then how many more (the manifest and the `plain`
 /// target list them all).
 pub const MAX_TAGS_ANNOTATION: usize = 2048;
-
-/// Characters of a DNS-1123 label: `a-z`, `0-9` and `-`.
-pub fn dns_char(c: char) -> bool {
-    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
-}
-
-/// What a DNS-1123 label starts with: `a-z` or `0-9`.
-pub fn dns_first(c: char) -> bool {
-    c.is_ascii_lowercase() || c.is_ascii_digit()
-}
 
 /// The context of the `kubernetes` templates.
 #[derive(Debug, Serialize)]
@@ -162,7 +147,7 @@ pub fn context(job: &Job<'_>, target: &Target) -> Result<Value> {
         message,
     };
     let rules = NameRules {
-        max_len: MAX_NAME.saturating_sub(options.name_prefix.len()),
+        max_len: super::kube::MAX_IDENT.saturating_sub(options.name_prefix.len()),
         ..target.names
     };
     let mut namer = Namer::new(target.name, rules);

@@ -489,7 +489,7 @@ pub const KUBERNETES: Profile = Profile {
             "ipBlocks per NetworkPolicy (tagwall's choice; a rule of both directions counts twice)",
         ),
     ],
-    ..Profile::new(super::kubernetes::MAX_NAME)
+    ..Profile::new(kube::MAX_IDENT)
 };
 
 /// Calico network sets and policies.

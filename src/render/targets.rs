@@ -511,16 +511,9 @@ pub static TARGETS: &[Target] = &[
             ),
             file!("kustomization.yaml", "kubernetes/kustomization.yaml", Once),
         ],
-        // A DNS-1123 label: lower-case letters, digits and `-` (rule names are
-        // lower-cased first; see `kubernetes::object_name`).
-        names: NameRules {
-            max_len: profile::KUBERNETES.name_len,
-            allowed: super::kubernetes::dns_char,
-            first: super::kubernetes::dns_first,
-            lead: "r",
-            replacement: '-',
-            sep: "-",
-        },
+        // A DNS-1123 label (rule names are lower-cased first; see
+        // `kubernetes::object_name`).
+        names: kube::IDENT_RULES,
         profile: profile::KUBERNETES,
         chunk_size: profile::KUBERNETES.group_members,
         context: super::kubernetes::context,

@@ -2,7 +2,7 @@
 //! compare golden trees, skip a test visibly.
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -249,4 +249,29 @@ pub fn reaggregated(change_number: u64) -> Vec<u8> {
             .collect();
         list.splice(at..=at, halves);
     })
+}
+
+/// Rule name -> (IPv4, IPv6) prefixes, from the `plain` target's
+/// `rules.json` under `out` (the library's aggregated sets, which every
+/// target's coverage check compares with).
+pub fn plain_sets(out: &Path) -> BTreeMap<String, [BTreeSet<String>; 2]> {
+    let text = std::fs::read_to_string(out.join("plain/rules.json")).unwrap();
+    let rules: serde_json::Value = serde_json::from_str(&text).unwrap();
+    rules["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let fam = |f: &str| -> BTreeSet<String> {
+                r["prefixes"][f]
+                    .as_array()
+                    .map(|a| a.iter().map(|v| v.as_str().unwrap().to_string()).collect())
+                    .unwrap_or_default()
+            };
+            (
+                r["name"].as_str().unwrap().to_string(),
+                [fam("ipv4"), fam("ipv6")],
+            )
+        })
+        .collect()
 }

@@ -92,10 +92,6 @@ impl State {
         }
     }
 
-    fn move_before(&mut self, container: &str, name: &str, before: &str) {
-        self.move_to(container, name, "before", Some(before));
-    }
-
     /// Move policy `name` to the `top` or `bottom` of its container, or
     /// `before` or `after` policy `other`; either missing is an error, as on
     /// a device.
@@ -126,31 +122,13 @@ impl State {
         list.insert(j, item);
     }
 
-    fn move_after(&mut self, container: &str, name: &str, after: &str) {
-        let list = self
-            .policies
-            .get_mut(container)
-            .unwrap_or_else(|| panic!("move: no container {container}"));
-        let i = list
-            .iter()
-            .position(|(n, _)| n == name)
-            .unwrap_or_else(|| panic!("move: no {name}"));
-        let item = list.remove(i);
-        let j = list
-            .iter()
-            .position(|(n, _)| n == after)
-            .unwrap_or_else(|| panic!("move: no {after}"));
-        list.insert(j + 1, item);
-    }
-
     /// Move `name` before or after `other` (`position`).
     fn place(&mut self, container: &str, name: &str, position: &str, other: &str) {
-        assert_ne!(name, other, "{name} placed next to itself");
-        match position {
-            "before" => self.move_before(container, name, other),
-            "after" => self.move_after(container, name, other),
-            _ => panic!("unknown position {position}"),
-        }
+        assert!(
+            matches!(position, "before" | "after"),
+            "unknown position {position}"
+        );
+        self.move_to(container, name, position, Some(other));
     }
 
     fn group_users(&self, name: &str) -> bool {
@@ -1168,65 +1146,63 @@ pub fn routeros(state: &mut State, text: &str) {
 
 /// A RouterOS `add`.
 fn routeros_add(state: &mut State, family: &str, what: &str, line: &str) {
-    {
-        let Some(args) = line.strip_prefix("add ") else {
-            panic!("RouterOS: unknown statement: {line:?}")
-        };
-        let (args, before) = match args.split_once(" place-before=[find where comment=") {
-            Some((a, b)) => (a, Some(unquote(b.strip_suffix(']').unwrap()))),
-            None => (args, None),
-        };
-        let mut kv: BTreeMap<String, String> = BTreeMap::new();
-        for word in words(args) {
-            let (k, v) = word
-                .split_once('=')
-                .unwrap_or_else(|| panic!("not key=value: {word} in {line}"));
+    let Some(args) = line.strip_prefix("add ") else {
+        panic!("RouterOS: unknown statement: {line:?}")
+    };
+    let (args, before) = match args.split_once(" place-before=[find where comment=") {
+        Some((a, b)) => (a, Some(unquote(b.strip_suffix(']').unwrap()))),
+        None => (args, None),
+    };
+    let mut kv: BTreeMap<String, String> = BTreeMap::new();
+    for word in words(args) {
+        let (k, v) = word
+            .split_once('=')
+            .unwrap_or_else(|| panic!("not key=value: {word} in {line}"));
+        assert!(
+            kv.insert(k.to_string(), v.to_string()).is_none(),
+            "{k} twice in {line}"
+        );
+    }
+    match what {
+        "list" => {
+            let list = kv.remove("list").unwrap();
+            let address = routeros_address(&kv.remove("address").unwrap(), family);
+            let comment = kv.remove("comment").unwrap();
+            assert!(comment.starts_with("tagwall"), "{line}");
+            assert!(kv.is_empty(), "{line}");
+            state.add_member(&format!("{family}:{list}"), &address);
+        }
+        "filter" => {
+            let comment = kv.remove("comment").unwrap();
+            assert!(comment.starts_with("tagwall:"), "{line}");
+            assert_eq!(kv.remove("chain").as_deref(), Some("forward"));
+            let container = format!("{family} forward");
+            let mut attrs = Attrs::new();
+            for (k, v) in kv {
+                let v = if k.ends_with("address-list") {
+                    format!("{family}:{v}")
+                } else {
+                    format!("@{v}")
+                };
+                attrs.insert(k, [v].into());
+            }
+            let list = state.policies.entry(container.clone()).or_default();
             assert!(
-                kv.insert(k.to_string(), v.to_string()).is_none(),
-                "{k} twice in {line}"
+                list.iter().all(|(n, _)| *n != comment),
+                "duplicate filter rule {comment}"
             );
-        }
-        match what {
-            "list" => {
-                let list = kv.remove("list").unwrap();
-                let address = routeros_address(&kv.remove("address").unwrap(), family);
-                let comment = kv.remove("comment").unwrap();
-                assert!(comment.starts_with("tagwall"), "{line}");
-                assert!(kv.is_empty(), "{line}");
-                state.add_member(&format!("{family}:{list}"), &address);
-            }
-            "filter" => {
-                let comment = kv.remove("comment").unwrap();
-                assert!(comment.starts_with("tagwall:"), "{line}");
-                assert_eq!(kv.remove("chain").as_deref(), Some("forward"));
-                let container = format!("{family} forward");
-                let mut attrs = Attrs::new();
-                for (k, v) in kv {
-                    let v = if k.ends_with("address-list") {
-                        format!("{family}:{v}")
-                    } else {
-                        format!("@{v}")
-                    };
-                    attrs.insert(k, [v].into());
+            match before {
+                Some(b) => {
+                    let i = list
+                        .iter()
+                        .position(|(n, _)| *n == b)
+                        .unwrap_or_else(|| panic!("place-before finds nothing: {line}"));
+                    list.insert(i, (comment, attrs));
                 }
-                let list = state.policies.entry(container.clone()).or_default();
-                assert!(
-                    list.iter().all(|(n, _)| *n != comment),
-                    "duplicate filter rule {comment}"
-                );
-                match before {
-                    Some(b) => {
-                        let i = list
-                            .iter()
-                            .position(|(n, _)| *n == b)
-                            .unwrap_or_else(|| panic!("place-before finds nothing: {line}"));
-                        list.insert(i, (comment, attrs));
-                    }
-                    None => list.push((comment, attrs)),
-                }
+                None => list.push((comment, attrs)),
             }
-            _ => unreachable!(),
         }
+        _ => unreachable!(),
     }
 }
 

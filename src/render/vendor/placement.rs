@@ -52,6 +52,11 @@ struct Item<'a> {
 /// (every one created by the full configuration) and on those `delta`
 /// creates.
 pub fn place(plan: &mut Plan, delta: Option<&mut Delta>, anchor: Option<Anchor>, lists: Lists) {
+    if anchor.is_none() && delta.is_none() {
+        // Every policy and entry is created and none has an anchor: each
+        // stays where the device adds it, as the plan already says.
+        return;
+    }
     let policies = places_of_policies(&plan.policies, anchor, &|_| true);
     let entries = places_of_entries(&plan.policies, anchor, lists, &|_| true);
     if let Some(d) = delta {
